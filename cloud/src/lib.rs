@@ -1,0 +1,1 @@
+//! Cloud drivers of imagenest: the driver trait and the Alibaba Cloud ECS driver.

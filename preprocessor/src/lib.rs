@@ -1,0 +1,1 @@
+//! Span-preserving rewriting of image IDs in ROS and Terraform templates.
