@@ -1,0 +1,1 @@
+//! The imagenest registry: JSON API, store, distribution engine.
