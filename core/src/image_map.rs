@@ -33,7 +33,11 @@ pub struct ImageMapEntry {
 impl ImageMap {
     /// The image to use for `literal` in `region`, if the map has one.
     pub fn lookup(&self, literal: &str, region: &str) -> Option<&str> {
-        self.images.get(literal)?.regions.get(region).map(String::as_str)
+        self.images
+            .get(literal)?
+            .regions
+            .get(region)
+            .map(String::as_str)
     }
 }
 
