@@ -46,8 +46,19 @@ impl Diagnostics {
         self.push(Severity::Warning, summary, detail, None);
     }
 
-    fn push(&mut self, severity: Severity, summary: impl Into<String>, detail: impl Into<String>, path: Option<Path>) {
-        self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), path });
+    fn push(
+        &mut self,
+        severity: Severity,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        path: Option<Path>,
+    ) {
+        self.0.push(Diagnostic {
+            severity,
+            summary: summary.into(),
+            detail: detail.into(),
+            path,
+        });
     }
 
     pub fn extend(&mut self, other: Diagnostics) {

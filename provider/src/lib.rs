@@ -13,6 +13,10 @@ pub mod proto {
 }
 
 pub mod diag;
+pub mod framework;
 pub mod plan;
+pub mod plugin;
+pub mod provider;
 pub mod schema;
+pub mod server;
 pub mod value;

@@ -19,21 +19,47 @@ pub struct Plan {
 /// Plans a change from `prior` (null on create) to the `proposed` new state.
 pub fn plan_change(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Plan {
     if proposed.is_null() {
-        return Plan { planned: Value::Null, requires_replace: Vec::new() };
+        return Plan {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+        };
     }
     let mut planned = proposed.clone();
     apply_defaults(&schema.attributes, &mut planned, config);
     if prior.is_null() {
         mark_computed_unknown(&schema.attributes, &mut planned, config, false);
-        return Plan { planned, requires_replace: Vec::new() };
+        return Plan {
+            planned,
+            requires_replace: Vec::new(),
+        };
     }
     if planned == *prior {
-        return Plan { planned, requires_replace: Vec::new() };
+        return Plan {
+            planned,
+            requires_replace: Vec::new(),
+        };
     }
     let mut requires_replace = Vec::new();
-    collect_replace(&schema.attributes, &planned, prior, &Path::root(), &mut requires_replace);
+    collect_replace(
+        &schema.attributes,
+        &planned,
+        prior,
+        &Path::root(),
+        &mut requires_replace,
+    );
     mark_computed_unknown(&schema.attributes, &mut planned, config, true);
-    Plan { planned, requires_replace }
+    Plan {
+        planned,
+        requires_replace,
+    }
+}
+
+/// The planned value of a data source: its configuration with defaults, computed unknown.
+pub fn plan_data_source(schema: &Schema, config: &Value) -> Value {
+    let mut planned = config.clone();
+    apply_defaults(&schema.attributes, &mut planned, config);
+    mark_computed_unknown(&schema.attributes, &mut planned, config, false);
+    planned
 }
 
 /// Sets defaults for attributes the configuration leaves null (also used after import).
@@ -61,9 +87,13 @@ fn mark_computed_unknown(attrs: &[Attribute], planned: &mut Value, config: &Valu
             if !inner.iter().any(|i| i.computed) || cfg.is_unknown() {
                 continue;
             }
-            let Some(pv) = planned.get_mut(a.name) else { continue };
+            let Some(pv) = planned.get_mut(a.name) else {
+                continue;
+            };
             match (n, pv) {
-                (Nesting::Single, pv @ Value::Object(_)) => mark_computed_unknown(inner, pv, cfg, update),
+                (Nesting::Single, pv @ Value::Object(_)) => {
+                    mark_computed_unknown(inner, pv, cfg, update)
+                }
                 (Nesting::Map, Value::Map(m)) => {
                     for (k, e) in m.iter_mut() {
                         let c = cfg.entries().and_then(|c| c.get(k)).unwrap_or(&Value::Null);
@@ -76,7 +106,13 @@ fn mark_computed_unknown(attrs: &[Attribute], planned: &mut Value, config: &Valu
     }
 }
 
-fn collect_replace(attrs: &[Attribute], planned: &Value, prior: &Value, base: &Path, out: &mut Vec<Path>) {
+fn collect_replace(
+    attrs: &[Attribute],
+    planned: &Value,
+    prior: &Value,
+    base: &Path,
+    out: &mut Vec<Path>,
+) {
     for a in attrs {
         let path = base.child(a.name);
         let (pv, rv) = (planned.get(a.name), prior.get(a.name));
@@ -127,17 +163,30 @@ mod tests {
         Schema::new(
             "test",
             vec![
-                Attribute::string("id").computed().keep_on_update().describe("id"),
-                Attribute::string("name").required().force_new().describe("n"),
+                Attribute::string("id")
+                    .computed()
+                    .keep_on_update()
+                    .describe("id"),
+                Attribute::string("name")
+                    .required()
+                    .force_new()
+                    .describe("n"),
                 Attribute::string("description").optional().describe("d"),
                 Attribute::string("status").computed().describe("s"),
-                Attribute::string("visibility").default(Value::from("private")).describe("v"),
-                Attribute::typed("tags", Type::map(Type::String)).optional().describe("t"),
+                Attribute::string("visibility")
+                    .default(Value::from("private"))
+                    .describe("v"),
+                Attribute::typed("tags", Type::map(Type::String))
+                    .optional()
+                    .describe("t"),
                 Attribute::nested(
                     "image",
                     Nesting::Single,
                     vec![
-                        Attribute::string("region").optional().force_new().describe("r"),
+                        Attribute::string("region")
+                            .optional()
+                            .force_new()
+                            .describe("r"),
                         Attribute::string("image_id").optional().describe("i"),
                     ],
                 )
@@ -148,9 +197,24 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        let names = ["id", "name", "description", "status", "visibility", "tags", "image"];
+        let names = [
+            "id",
+            "name",
+            "description",
+            "status",
+            "visibility",
+            "tags",
+            "image",
+        ];
         Value::object(names.iter().map(|n| {
-            (*n, pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or(Value::Null))
+            (
+                *n,
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Value::Null),
+            )
         }))
     }
 
@@ -168,7 +232,11 @@ mod tests {
 
     #[test]
     fn configured_values_are_never_changed() {
-        let config = obj(&[("name", "a".into()), ("visibility", "public".into()), ("description", Value::unknown())]);
+        let config = obj(&[
+            ("name", "a".into()),
+            ("visibility", "public".into()),
+            ("description", Value::unknown()),
+        ]);
         let p = plan_change(&schema(), &Value::Null, &config, &config);
         assert_eq!(p.planned.get("visibility"), &Value::from("public"));
         assert!(p.planned.get("description").is_unknown());
@@ -176,7 +244,12 @@ mod tests {
 
     #[test]
     fn no_change_keeps_prior_state() {
-        let prior = obj(&[("id", "x".into()), ("name", "a".into()), ("status", "ok".into()), ("visibility", "private".into())]);
+        let prior = obj(&[
+            ("id", "x".into()),
+            ("name", "a".into()),
+            ("status", "ok".into()),
+            ("visibility", "private".into()),
+        ]);
         let config = obj(&[("name", "a".into())]);
         // Terraform proposes prior values for computed attributes left null.
         let proposed = prior.clone();
@@ -187,7 +260,12 @@ mod tests {
 
     #[test]
     fn update_keeps_stable_computed_and_unknowns_the_rest() {
-        let prior = obj(&[("id", "x".into()), ("name", "a".into()), ("status", "ok".into()), ("visibility", "private".into())]);
+        let prior = obj(&[
+            ("id", "x".into()),
+            ("name", "a".into()),
+            ("status", "ok".into()),
+            ("visibility", "private".into()),
+        ]);
         let config = obj(&[("name", "a".into()), ("description", "new".into())]);
         let mut proposed = prior.clone();
         proposed.set("description", "new".into());
@@ -201,7 +279,12 @@ mod tests {
     #[test]
     fn force_new_changes_require_replacement_including_nested() {
         let img = |r: &str| Value::object([("region", r.into()), ("image_id", "m-1".into())]);
-        let prior = obj(&[("id", "x".into()), ("name", "a".into()), ("visibility", "private".into()), ("image", img("r1"))]);
+        let prior = obj(&[
+            ("id", "x".into()),
+            ("name", "a".into()),
+            ("visibility", "private".into()),
+            ("image", img("r1")),
+        ]);
         let config = obj(&[("name", "b".into()), ("image", img("r2"))]);
         let mut proposed = prior.clone();
         proposed.set("name", "b".into());
@@ -224,10 +307,17 @@ mod tests {
 
     #[test]
     fn apply_keeps_planned_values_and_leaves_no_unknowns() {
-        let config = obj(&[("name", "a".into()), ("tags", Value::string_map([("k", "v")]))]);
+        let config = obj(&[
+            ("name", "a".into()),
+            ("tags", Value::string_map([("k", "v")])),
+        ]);
         let p = plan_change(&schema(), &Value::Null, &config, &config);
         // The resource returned a normalised name and forgot status.
-        let applied = obj(&[("id", "new".into()), ("name", "A".into()), ("status", Value::unknown())]);
+        let applied = obj(&[
+            ("id", "new".into()),
+            ("name", "A".into()),
+            ("status", Value::unknown()),
+        ]);
         let s = reconcile_applied(&schema(), &p.planned, applied);
         assert_eq!(s.get("name"), &Value::from("a"));
         assert_eq!(s.get("id"), &Value::from("new"));

@@ -152,7 +152,12 @@ pub struct Schema {
 
 impl Schema {
     pub fn new(description: &str, attributes: Vec<Attribute>) -> Schema {
-        Schema { version: 0, description: description.to_string(), attributes, blocks: Vec::new() }
+        Schema {
+            version: 0,
+            description: description.to_string(),
+            attributes,
+            blocks: Vec::new(),
+        }
     }
 
     pub fn with_block(mut self, b: Block) -> Schema {
@@ -178,14 +183,20 @@ impl Schema {
 }
 
 fn object_type(attrs: &[Attribute]) -> Type {
-    Type::Object(attrs.iter().map(|a| (a.name.to_string(), a.value_type())).collect())
+    Type::Object(
+        attrs
+            .iter()
+            .map(|a| (a.name.to_string(), a.value_type()))
+            .collect(),
+    )
 }
 
 /// The `timeouts` block convention: optional duration strings per operation.
 pub fn timeouts_block(ops: &[&'static str]) -> Block {
     Block {
         name: "timeouts",
-        description: "How long each operation may take, as durations such as \"60m\" or \"1h30m\".".to_string(),
+        description: "How long each operation may take, as durations such as \"60m\" or \"1h30m\"."
+            .to_string(),
         attributes: ops
             .iter()
             .map(|op| {

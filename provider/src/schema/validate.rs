@@ -27,7 +27,10 @@ pub fn one_of(allowed: &'static [&'static str]) -> Validator {
         if allowed.contains(&s) {
             Ok(())
         } else {
-            Err(format!("{s:?} is not allowed; use one of: {}.", allowed.join(", ")))
+            Err(format!(
+                "{s:?} is not allowed; use one of: {}.",
+                allowed.join(", ")
+            ))
         }
     })
 }
@@ -53,7 +56,11 @@ pub fn each_key(f: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static) 
         if let Value::Map(m) = v {
             for k in m.keys() {
                 if let Err(msg) = f(k) {
-                    diags.error_at(&path.key(k), format!("Invalid key in {}", last_name(path)), msg);
+                    diags.error_at(
+                        &path.key(k),
+                        format!("Invalid key in {}", last_name(path)),
+                        msg,
+                    );
                 }
             }
         }
@@ -69,7 +76,11 @@ pub fn max_items(n: usize) -> Validator {
             _ => 0,
         };
         if len > n {
-            diags.error_at(path, format!("Too many items in {}", last_name(path)), format!("At most {n} are allowed, found {len}."));
+            diags.error_at(
+                path,
+                format!("Too many items in {}", last_name(path)),
+                format!("At most {n} are allowed, found {len}."),
+            );
         }
     })
 }
@@ -79,7 +90,11 @@ pub fn min_items(n: usize) -> Validator {
     Arc::new(move |v, path, diags| {
         if let Value::List(x) | Value::Set(x) = v {
             if x.len() < n {
-                diags.error_at(path, format!("Too few items in {}", last_name(path)), format!("At least {n} required."));
+                diags.error_at(
+                    path,
+                    format!("Too few items in {}", last_name(path)),
+                    format!("At least {n} required."),
+                );
             }
         }
     })
@@ -133,7 +148,12 @@ fn last_name(path: &Path) -> String {
 pub fn validate_config(schema: &Schema, config: &Value, diags: &mut Diagnostics) {
     walk_attrs(&schema.attributes, config, &Path::root(), diags);
     for b in &schema.blocks {
-        walk_attrs(&b.attributes, config.get(b.name), &Path::attr(b.name), diags);
+        walk_attrs(
+            &b.attributes,
+            config.get(b.name),
+            &Path::attr(b.name),
+            diags,
+        );
     }
 }
 
@@ -192,11 +212,24 @@ mod tests {
         let schema = Schema::new(
             "t",
             vec![
-                Attribute::string("mode").optional().describe("m").validate(one_of(&["a", "b"])),
+                Attribute::string("mode")
+                    .optional()
+                    .describe("m")
+                    .validate(one_of(&["a", "b"])),
                 Attribute::typed("tags", crate::value::Type::map(crate::value::Type::String))
                     .optional()
-                    .validate(each_key(|k| if k.len() < 3 { Err("short".into()) } else { Ok(()) })),
-                Attribute::nested("img", Nesting::Single, vec![Attribute::string("t").optional().validate(one_of(&["x"]))]),
+                    .validate(each_key(|k| {
+                        if k.len() < 3 {
+                            Err("short".into())
+                        } else {
+                            Ok(())
+                        }
+                    })),
+                Attribute::nested(
+                    "img",
+                    Nesting::Single,
+                    vec![Attribute::string("t").optional().validate(one_of(&["x"]))],
+                ),
             ],
         );
         let cfg = Value::object([
@@ -206,10 +239,16 @@ mod tests {
         ]);
         let mut d = Diagnostics::new();
         validate_config(&schema, &cfg, &mut d);
-        let paths: Vec<String> = d.0.iter().map(|x| x.path.as_ref().unwrap().to_string()).collect();
+        let paths: Vec<String> =
+            d.0.iter()
+                .map(|x| x.path.as_ref().unwrap().to_string())
+                .collect();
         assert_eq!(paths, vec!["mode", "tags[\"k\"]", "img.t"]);
 
-        let cfg = Value::object([("mode", Value::unknown()), ("img", Value::object([("t", Value::unknown())]))]);
+        let cfg = Value::object([
+            ("mode", Value::unknown()),
+            ("img", Value::object([("t", Value::unknown())])),
+        ]);
         let mut d = Diagnostics::new();
         validate_config(&schema, &cfg, &mut d);
         assert!(d.is_empty());

@@ -49,7 +49,9 @@ impl PartialEq for Value {
             (String(a), String(b)) => a == b,
             (List(a), List(b)) => a == b,
             (Set(a), Set(b)) => {
-                a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+                a.len() == b.len()
+                    && a.iter().all(|x| b.contains(x))
+                    && b.iter().all(|x| a.contains(x))
             }
             (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
             _ => false,
@@ -90,12 +92,23 @@ impl Value {
 
     /// An object from `(name, value)` pairs.
     pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-        Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// A map of strings.
-    pub fn string_map<K: Into<String>, V: Into<String>>(m: impl IntoIterator<Item = (K, V)>) -> Value {
-        Value::Map(m.into_iter().map(|(k, v)| (k.into(), Value::String(v.into()))).collect())
+    pub fn string_map<K: Into<String>, V: Into<String>>(
+        m: impl IntoIterator<Item = (K, V)>,
+    ) -> Value {
+        Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k.into(), Value::String(v.into())))
+                .collect(),
+        )
     }
 
     /// A set of strings.
@@ -175,7 +188,10 @@ impl Value {
     /// Known string elements of a list or set attribute (unknown elements skipped).
     pub fn strings(&self) -> Vec<String> {
         match self {
-            Value::List(v) | Value::Set(v) => v.iter().filter_map(|e| e.as_str().map(str::to_string)).collect(),
+            Value::List(v) | Value::Set(v) => v
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -191,7 +207,11 @@ impl Value {
     /// Known string entries of a map value.
     pub fn string_entries(&self) -> BTreeMap<String, String> {
         self.entries()
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -228,12 +248,18 @@ mod tests {
     fn sets_compare_unordered() {
         assert_eq!(Value::string_set(["a", "b"]), Value::string_set(["b", "a"]));
         assert_ne!(Value::string_set(["a", "b"]), Value::string_set(["a"]));
-        assert_ne!(Value::string_set(["a"]), Value::List(vec![Value::from("a")]));
+        assert_ne!(
+            Value::string_set(["a"]),
+            Value::List(vec![Value::from("a")])
+        );
     }
 
     #[test]
     fn paths_and_known() {
-        let v = Value::object([("m", Value::string_map([("k", "x")])), ("u", Value::unknown())]);
+        let v = Value::object([
+            ("m", Value::string_map([("k", "x")])),
+            ("u", Value::unknown()),
+        ]);
         assert_eq!(v.at(&Path::attr("m").key("k")), Some(&Value::from("x")));
         assert!(!v.is_wholly_known());
         let mut w = v.clone();

@@ -15,7 +15,11 @@ pub enum CodecError {
     #[error("invalid msgpack: {0}")]
     Msgpack(String),
     #[error("{path}: expected {expected}, found {found}")]
-    Mismatch { path: String, expected: String, found: String },
+    Mismatch {
+        path: String,
+        expected: String,
+        found: String,
+    },
 }
 
 /// go-cty's extension code for an unknown value with refinements.
@@ -43,11 +47,18 @@ pub fn encode(v: &Value, ty: &Type) -> Vec<u8> {
 }
 
 fn mismatch(path: &str, ty: &Type, found: &M) -> CodecError {
-    CodecError::Mismatch { path: path.to_string(), expected: format!("{ty:?}"), found: format!("{found}") }
+    CodecError::Mismatch {
+        path: path.to_string(),
+        expected: format!("{ty:?}"),
+        found: format!("{found}"),
+    }
 }
 
 fn parse_unknown(code: i8, data: &[u8]) -> Unknown {
-    let mut u = Unknown { raw: Some((code, data.to_vec())), ..Unknown::default() };
+    let mut u = Unknown {
+        raw: Some((code, data.to_vec())),
+        ..Unknown::default()
+    };
     if code == REFINED_UNKNOWN_EXT {
         let mut rd = data;
         if let Ok(M::Map(entries)) = rmpv::decode::read_value(&mut rd) {
@@ -75,34 +86,53 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, CodecError> {
             Value::String(s.as_str().ok_or_else(|| mismatch(path, ty, m))?.to_string())
         }
         (Type::Bool, M::Boolean(b)) => Value::Bool(*b),
-        (Type::Number, M::Integer(i)) => {
-            Value::Number(i.as_i64().map(|n| n as f64).or(i.as_u64().map(|n| n as f64)).unwrap_or(0.0))
-        }
+        (Type::Number, M::Integer(i)) => Value::Number(
+            i.as_i64()
+                .map(|n| n as f64)
+                .or(i.as_u64().map(|n| n as f64))
+                .unwrap_or(0.0),
+        ),
         (Type::Number, M::F32(f)) => Value::Number(f64::from(*f)),
         (Type::Number, M::F64(f)) => Value::Number(*f),
-        (Type::Number, M::String(s)) => {
-            Value::Number(s.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| mismatch(path, ty, m))?)
-        }
-        (Type::List(e), M::Array(items)) => Value::List(
-            items.iter().enumerate().map(|(i, x)| from_msgpack(x, e, &format!("{path}[{i}]"))).collect::<Result<_, _>>()?,
+        (Type::Number, M::String(s)) => Value::Number(
+            s.as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| mismatch(path, ty, m))?,
         ),
-        (Type::Set(e), M::Array(items)) => {
-            Value::Set(items.iter().map(|x| from_msgpack(x, e, &format!("{path}[*]"))).collect::<Result<_, _>>()?)
-        }
+        (Type::List(e), M::Array(items)) => Value::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| from_msgpack(x, e, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Type::Set(e), M::Array(items)) => Value::Set(
+            items
+                .iter()
+                .map(|x| from_msgpack(x, e, &format!("{path}[*]")))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Map(e), M::Map(entries)) => {
             let mut out = BTreeMap::new();
             for (k, v) in entries {
                 let key = k.as_str().ok_or_else(|| mismatch(path, ty, m))?;
-                out.insert(key.to_string(), from_msgpack(v, e, &format!("{path}[{key:?}]"))?);
+                out.insert(
+                    key.to_string(),
+                    from_msgpack(v, e, &format!("{path}[{key:?}]"))?,
+                );
             }
             Value::Map(out)
         }
         (Type::Object(attrs), M::Map(entries)) => {
-            let mut out: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+            let mut out: BTreeMap<String, Value> =
+                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
             for (k, v) in entries {
                 let key = k.as_str().ok_or_else(|| mismatch(path, ty, m))?;
                 if let Some(at) = attrs.get(key) {
-                    out.insert(key.to_string(), from_msgpack(v, at, &format!("{path}.{key}"))?);
+                    out.insert(
+                        key.to_string(),
+                        from_msgpack(v, at, &format!("{path}.{key}"))?,
+                    );
                 }
             }
             Value::Object(out)
@@ -130,13 +160,20 @@ fn to_msgpack(v: &Value, ty: &Type) -> M {
         (Value::List(items) | Value::Set(items), Type::List(e) | Type::Set(e)) => {
             M::Array(items.iter().map(|x| to_msgpack(x, e)).collect())
         }
-        (Value::Map(m) | Value::Object(m), Type::Map(e)) => {
-            M::Map(m.iter().map(|(k, x)| (M::from(k.as_str()), to_msgpack(x, e))).collect())
-        }
+        (Value::Map(m) | Value::Object(m), Type::Map(e)) => M::Map(
+            m.iter()
+                .map(|(k, x)| (M::from(k.as_str()), to_msgpack(x, e)))
+                .collect(),
+        ),
         (Value::Object(m) | Value::Map(m), Type::Object(attrs)) => M::Map(
             attrs
                 .iter()
-                .map(|(k, at)| (M::from(k.as_str()), m.get(k).map_or(M::Nil, |x| to_msgpack(x, at))))
+                .map(|(k, at)| {
+                    (
+                        M::from(k.as_str()),
+                        m.get(k).map_or(M::Nil, |x| to_msgpack(x, at)),
+                    )
+                })
                 .collect(),
         ),
         // A value that does not fit its type is a provider bug; send null rather than a
@@ -148,22 +185,41 @@ fn to_msgpack(v: &Value, ty: &Type) -> M {
 /// Decodes a stored state in Terraform's JSON form (used by UpgradeResourceState).
 pub fn from_json(j: &serde_json::Value, ty: &Type) -> Result<Value, CodecError> {
     use serde_json::Value as J;
-    let bad = || CodecError::Mismatch { path: "state".into(), expected: format!("{ty:?}"), found: j.to_string() };
+    let bad = || CodecError::Mismatch {
+        path: "state".into(),
+        expected: format!("{ty:?}"),
+        found: j.to_string(),
+    };
     Ok(match (ty, j) {
         (_, J::Null) => Value::Null,
         (Type::String, J::String(s)) => Value::String(s.clone()),
         (Type::Bool, J::Bool(b)) => Value::Bool(*b),
         (Type::Number, J::Number(n)) => Value::Number(n.as_f64().ok_or_else(bad)?),
         (Type::Number, J::String(s)) => Value::Number(s.parse().map_err(|_| bad())?),
-        (Type::List(e), J::Array(a)) => Value::List(a.iter().map(|x| from_json(x, e)).collect::<Result<_, _>>()?),
-        (Type::Set(e), J::Array(a)) => Value::Set(a.iter().map(|x| from_json(x, e)).collect::<Result<_, _>>()?),
-        (Type::Map(e), J::Object(o)) => {
-            Value::Map(o.iter().map(|(k, x)| Ok((k.clone(), from_json(x, e)?))).collect::<Result<_, CodecError>>()?)
-        }
+        (Type::List(e), J::Array(a)) => Value::List(
+            a.iter()
+                .map(|x| from_json(x, e))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Type::Set(e), J::Array(a)) => Value::Set(
+            a.iter()
+                .map(|x| from_json(x, e))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Type::Map(e), J::Object(o)) => Value::Map(
+            o.iter()
+                .map(|(k, x)| Ok((k.clone(), from_json(x, e)?)))
+                .collect::<Result<_, CodecError>>()?,
+        ),
         (Type::Object(attrs), J::Object(o)) => Value::Object(
             attrs
                 .iter()
-                .map(|(k, at)| Ok((k.clone(), o.get(k).map_or(Ok(Value::Null), |x| from_json(x, at))?)))
+                .map(|(k, at)| {
+                    Ok((
+                        k.clone(),
+                        o.get(k).map_or(Ok(Value::Null), |x| from_json(x, at))?,
+                    ))
+                })
                 .collect::<Result<_, CodecError>>()?,
         ),
         _ => return Err(bad()),
@@ -197,13 +253,19 @@ mod tests {
             ("name", Value::from("acme")),
             ("count", Value::from(3)),
             ("tags", Value::string_map([("env", "prod")])),
-            ("regions", Value::string_set(["cn-hangzhou", "ap-southeast-1"])),
+            (
+                "regions",
+                Value::string_set(["cn-hangzhou", "ap-southeast-1"]),
+            ),
             ("list", Value::List(vec![Value::from(true), Value::Null])),
             (
                 "nested",
                 Value::Map(BTreeMap::from([(
                     "centos_7".to_string(),
-                    Value::object([("package_id", Value::from("p-1")), ("progress", Value::Number(42.5))]),
+                    Value::object([
+                        ("package_id", Value::from("p-1")),
+                        ("progress", Value::Number(42.5)),
+                    ]),
                 )])),
             ),
         ]);
@@ -236,7 +298,11 @@ mod tests {
         assert!(v.is_unknown());
         assert_eq!(encode(&v, &Type::String), vec![0xd4, 0x00, 0x00]);
         // Any other extension type is unknown too.
-        assert!(decode(&[0xd4, 0x05, 0x01], &Type::Number).unwrap().is_unknown());
+        assert!(
+            decode(&[0xd4, 0x05, 0x01], &Type::Number)
+                .unwrap()
+                .is_unknown()
+        );
         // Unknown inside a collection.
         let ty = Type::list(Type::String);
         let v = decode(&[0x92, 0xa1, b'a', 0xd4, 0x00, 0x00], &ty).unwrap();
@@ -251,7 +317,9 @@ mod tests {
         let mut bytes = vec![0xc7, payload.len() as u8, 12];
         bytes.extend_from_slice(&payload);
         let v = decode(&bytes, &Type::String).unwrap();
-        let Value::Unknown(u) = &v else { panic!("not unknown: {v:?}") };
+        let Value::Unknown(u) = &v else {
+            panic!("not unknown: {v:?}")
+        };
         assert!(u.not_null);
         assert_eq!(u.string_prefix.as_deref(), Some("m-"));
         // Re-sent byte for byte.
@@ -261,8 +329,14 @@ mod tests {
     #[test]
     fn numbers_in_every_wire_form() {
         assert_eq!(decode(&[0x2a], &Type::Number).unwrap(), Value::from(42));
-        assert_eq!(decode(&[0xcb, 0x40, 0x45, 0x40, 0, 0, 0, 0, 0], &Type::Number).unwrap(), Value::Number(42.5));
-        assert_eq!(decode(&[0xa3, b'1', b'e', b'3'], &Type::Number).unwrap(), Value::Number(1000.0));
+        assert_eq!(
+            decode(&[0xcb, 0x40, 0x45, 0x40, 0, 0, 0, 0, 0], &Type::Number).unwrap(),
+            Value::Number(42.5)
+        );
+        assert_eq!(
+            decode(&[0xa3, b'1', b'e', b'3'], &Type::Number).unwrap(),
+            Value::Number(1000.0)
+        );
         assert_eq!(encode(&Value::from(7), &Type::Number), vec![0x07]);
     }
 

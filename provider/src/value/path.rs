@@ -75,7 +75,9 @@ mod tests {
 
     #[test]
     fn display() {
-        let p = Path::attr("image_associations").key("centos_7").child("version");
+        let p = Path::attr("image_associations")
+            .key("centos_7")
+            .child("version");
         assert_eq!(p.to_string(), "image_associations[\"centos_7\"].version");
     }
 }

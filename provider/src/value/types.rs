@@ -36,7 +36,10 @@ impl Type {
             Type::Set(e) => J::Array(vec![J::from("set"), e.to_json()]),
             Type::Map(e) => J::Array(vec![J::from("map"), e.to_json()]),
             Type::Object(attrs) => {
-                let fields = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let fields = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 J::Array(vec![J::from("object"), J::Object(fields)])
             }
         }
