@@ -7,7 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(protos, ["proto"])?;
     tonic_prost_build::configure()
-        .build_client(false)
+        .build_client(true)
+        .build_transport(false)
         .generate_default_stubs(true)
         .compile_fds(fds)?;
     Ok(())
