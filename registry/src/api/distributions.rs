@@ -1,0 +1,71 @@
+//! `/v1/versions/{id}/distribution`: the target regions of a version and each region's copy.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
+use imagenest_core::{
+    distribution::{Distribution, DistributionRequest},
+    version::VersionStatus,
+};
+
+use super::{lookup, lookup::Intent};
+use crate::{auth::Caller, error::ApiError, extract::Json, state::AppState};
+
+/// Read a version's distribution: overall status and every region's copy.
+#[utoipa::path(get, path = "/v1/versions/{id}/distribution", tag = "distributions", params(("id" = String, Path, description = "Version ID")),
+    responses((status = 200, description = "The distribution", body = Distribution)))]
+pub async fn get(
+    State(st): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Distribution>, ApiError> {
+    let (v, _) = lookup::version(&st, &caller, &id, Intent::Read).await?;
+    Ok(axum::Json(st.store.distribution(&v.id).await?))
+}
+
+/// Set the target regions (`["all"]` for every region). Publishes a draft first. New regions are
+/// copied, removed regions' copies deleted, kept regions untouched.
+#[utoipa::path(put, path = "/v1/versions/{id}/distribution", tag = "distributions", request_body = DistributionRequest,
+    params(("id" = String, Path, description = "Version ID")),
+    responses((status = 200, description = "The distribution", body = Distribution)))]
+pub async fn put(
+    State(st): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    Json(body): Json<DistributionRequest>,
+) -> Result<axum::Json<Distribution>, ApiError> {
+    let (v, _) = lookup::version(&st, &caller, &id, Intent::Write).await?;
+    let targets = body.target_regions(&st.region_ids())?;
+    Ok(axum::Json(
+        st.store.set_distribution_regions(&v.id, &targets).await?,
+    ))
+}
+
+/// Remove every region: all copies of the version are deleted.
+#[utoipa::path(delete, path = "/v1/versions/{id}/distribution", tag = "distributions", params(("id" = String, Path, description = "Version ID")),
+    responses((status = 204, description = "Every copy is being deleted")))]
+pub async fn delete(
+    State(st): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (v, _) = lookup::version(&st, &caller, &id, Intent::Write).await?;
+    if v.status == VersionStatus::Published {
+        st.store.set_distribution_regions(&v.id, &[]).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Copy the failed regions again; other regions are untouched.
+#[utoipa::path(post, path = "/v1/versions/{id}/distribution/retry", tag = "distributions", params(("id" = String, Path, description = "Version ID")),
+    responses((status = 200, description = "The distribution", body = Distribution)))]
+pub async fn retry(
+    State(st): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Distribution>, ApiError> {
+    let (v, _) = lookup::version(&st, &caller, &id, Intent::Write).await?;
+    st.store.retry_failed_regions(&v.id).await?;
+    Ok(axum::Json(st.store.distribution(&v.id).await?))
+}

@@ -1,0 +1,116 @@
+//! `AppState`: what every handler shares — the store, the configuration, caches and metrics.
+
+use std::{ops::Deref, sync::Arc, time::Duration};
+
+use imagenest_core::{Principal, api::RegionInfo, api::TokenKind, regions::ALIBABA_REGIONS};
+
+use crate::{
+    auth,
+    cache::{Cache, Generation},
+    error::ApiError,
+    metrics::Metrics,
+    store::Store,
+};
+
+/// Settings of a registry instance.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// The regions the cloud offers (what `all` expands to).
+    pub regions: Vec<RegionInfo>,
+    /// How long a cached token check or resolution may be served (0 turns caching off).
+    pub cache_ttl: Duration,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            regions: ALIBABA_REGIONS
+                .iter()
+                .map(|r| RegionInfo {
+                    id: r.id.to_string(),
+                    name: r.name.to_string(),
+                })
+                .collect(),
+            cache_ttl: Duration::from_secs(1),
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// Key of a cached resolution: who asked, for what.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResolveKey {
+    pub caller: Principal,
+    pub package: String,
+    pub version: String,
+    pub region: String,
+}
+
+/// A cached answer: the status and the serialised body.
+pub type CachedAnswer = (u16, bytes::Bytes);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: RegistryConfig,
+    pub generation: Generation,
+    pub metrics: Metrics,
+    tokens: Cache<String, Option<(Principal, TokenKind)>>,
+    pub resolutions: Cache<ResolveKey, CachedAnswer>,
+}
+
+/// Shared state of the registry; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: RegistryConfig) -> Self {
+        let ttl = config.cache_ttl;
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            generation: Generation::default(),
+            metrics: Metrics::default(),
+            tokens: Cache::new(ttl),
+            resolutions: Cache::new(ttl),
+        }))
+    }
+
+    /// Region IDs the cloud offers.
+    pub fn region_ids(&self) -> Vec<String> {
+        self.config.regions.iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// Forgets every cached read; called after each write.
+    pub fn invalidate(&self) {
+        self.generation.bump();
+    }
+
+    /// The principal and token kind of a token secret, if it is valid.
+    pub async fn authenticate(
+        &self,
+        secret: &str,
+    ) -> Result<Option<(Principal, TokenKind)>, ApiError> {
+        let hash = auth::hash_secret(secret);
+        let generation = self.generation.current();
+        if let Some(hit) = self.tokens.get(&hash, generation) {
+            return Ok(hit);
+        }
+        let found = self
+            .store
+            .token_owner(&hash)
+            .await?
+            .filter(|owner| auth::hashes_match(&owner.secret_hash, &hash))
+            .map(|owner| (owner.principal, owner.kind));
+        self.tokens.put(hash, generation, found.clone());
+        Ok(found)
+    }
+}

@@ -1,0 +1,244 @@
+//! Distributions: each published version's region copies, and the facts resolution needs.
+
+use std::collections::BTreeMap;
+
+use imagenest_core::{
+    distribution::{Distribution, RegionCopy, RegionStatus},
+    package::Package,
+    resolve::{PackageFacts, VersionFacts},
+    version::VersionStatus,
+};
+use sqlx::{Row, any::AnyRow};
+
+use super::{Result, Store, StoreError, now, versions::publish_in};
+
+fn copy_from_row(row: &AnyRow, prefix: &str) -> Result<Option<RegionCopy>> {
+    let region: Option<String> = row.try_get(format!("{prefix}region").as_str())?;
+    let Some(region) = region else {
+        return Ok(None);
+    };
+    let status: String = row.try_get(format!("{prefix}status").as_str())?;
+    let progress: i64 = row.try_get(format!("{prefix}progress").as_str())?;
+    Ok(Some(RegionCopy {
+        region,
+        status: RegionStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("region status {status:?}")))?,
+        progress: progress.clamp(0, 100) as u8,
+        image_id: row.try_get(format!("{prefix}image_id").as_str())?,
+        error: row.try_get(format!("{prefix}error").as_str())?,
+    }))
+}
+
+/// One region copy's new state, as the engine (or a test) records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyUpdate {
+    pub status: RegionStatus,
+    pub progress: u8,
+    pub image_id: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// The distribution of a version (empty region list when it was never distributed).
+    pub async fn distribution(&self, version_id: &str) -> Result<Distribution> {
+        let v = sqlx::query("SELECT package_id, updated_at FROM versions WHERE id = $1")
+            .bind(version_id)
+            .fetch_optional(self.pool())
+            .await?;
+        let v = v.ok_or(StoreError::NotFound)?;
+        let rows = sqlx::query(
+            "SELECT region, status, progress, image_id, error, updated_at FROM region_copies WHERE version_id = $1 ORDER BY region",
+        )
+        .bind(version_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut updated_at: String = v.try_get("updated_at")?;
+        let mut copies = Vec::with_capacity(rows.len());
+        for row in &rows {
+            copies.extend(copy_from_row(row, "")?);
+            let ts: String = row.try_get("updated_at")?;
+            if ts > updated_at {
+                updated_at = ts;
+            }
+        }
+        Ok(Distribution::from_regions(
+            version_id,
+            &v.try_get::<String, _>("package_id")?,
+            copies,
+            updated_at,
+        ))
+    }
+
+    /// Sets the target regions of a version's distribution, publishing a draft first. New regions
+    /// start `pending`; removed regions start `deleting` (or vanish when no copy was started);
+    /// regions kept keep their state. Returns the distribution.
+    pub async fn set_distribution_regions(
+        &self,
+        version_id: &str,
+        targets: &[String],
+    ) -> Result<Distribution> {
+        let mut w = self.begin_write().await?;
+        publish_in(&mut w, version_id).await?;
+        // Lock the version row so concurrent region changes on PostgreSQL take turns.
+        sqlx::query("UPDATE versions SET revision = revision WHERE id = $1")
+            .bind(version_id)
+            .execute(&mut *w.tx)
+            .await?;
+        let rows =
+            sqlx::query("SELECT region, status, image_id FROM region_copies WHERE version_id = $1")
+                .bind(version_id)
+                .fetch_all(&mut *w.tx)
+                .await?;
+        let mut current: BTreeMap<String, (RegionStatus, Option<String>)> = BTreeMap::new();
+        for row in &rows {
+            let status: String = row.try_get("status")?;
+            let status = RegionStatus::parse(&status)
+                .ok_or_else(|| StoreError::corrupt(format!("region status {status:?}")))?;
+            current.insert(row.try_get("region")?, (status, row.try_get("image_id")?));
+        }
+        let ts = now();
+        for region in targets {
+            match current.get(region) {
+                None => {
+                    sqlx::query("INSERT INTO region_copies (version_id, region, status, progress, image_id, error, updated_at) VALUES ($1, $2, 'pending', 0, NULL, NULL, $3)")
+                        .bind(version_id)
+                        .bind(region)
+                        .bind(&ts)
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
+                Some((RegionStatus::Deleting, _)) => {
+                    sqlx::query("UPDATE region_copies SET status = 'pending', progress = 0, error = NULL, updated_at = $1 WHERE version_id = $2 AND region = $3")
+                        .bind(&ts)
+                        .bind(version_id)
+                        .bind(region)
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
+                Some(_) => {}
+            }
+        }
+        for (region, (status, image_id)) in &current {
+            if targets.contains(region) || *status == RegionStatus::Deleting {
+                continue;
+            }
+            if image_id.is_none() {
+                sqlx::query("DELETE FROM region_copies WHERE version_id = $1 AND region = $2")
+                    .bind(version_id)
+                    .bind(region)
+                    .execute(&mut *w.tx)
+                    .await?;
+            } else {
+                sqlx::query("UPDATE region_copies SET status = 'deleting', updated_at = $1 WHERE version_id = $2 AND region = $3")
+                    .bind(&ts)
+                    .bind(version_id)
+                    .bind(region)
+                    .execute(&mut *w.tx)
+                    .await?;
+            }
+        }
+        w.commit().await?;
+        self.distribution(version_id).await
+    }
+
+    /// Puts every failed region of a distribution back to `pending`; returns how many.
+    pub async fn retry_failed_regions(&self, version_id: &str) -> Result<u64> {
+        let mut w = self.begin_write().await?;
+        let n = sqlx::query("UPDATE region_copies SET status = 'pending', progress = 0, error = NULL, updated_at = $1 WHERE version_id = $2 AND status = 'failed'")
+            .bind(now())
+            .bind(version_id)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n)
+    }
+
+    /// Records a region copy's new state, enforcing the state machine.
+    pub async fn update_region_copy(
+        &self,
+        version_id: &str,
+        region: &str,
+        up: &CopyUpdate,
+    ) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT status FROM region_copies WHERE version_id = $1 AND region = $2")
+                .bind(version_id)
+                .bind(region)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let status: String = row.try_get("status")?;
+        let from = RegionStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("region status {status:?}")))?;
+        if !from.can_move_to(up.status) {
+            return Err(StoreError::Conflict(format!(
+                "region {region} cannot move from {} to {}",
+                from.as_str(),
+                up.status.as_str()
+            )));
+        }
+        sqlx::query("UPDATE region_copies SET status = $1, progress = $2, image_id = $3, error = $4, updated_at = $5 WHERE version_id = $6 AND region = $7")
+            .bind(up.status.as_str())
+            .bind(i64::from(up.progress))
+            .bind(&up.image_id)
+            .bind(&up.error)
+            .bind(now())
+            .bind(version_id)
+            .bind(region)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Everything resolution needs to know of a package: access, versions and their copies.
+    pub async fn resolution_facts(&self, package: &Package) -> Result<PackageFacts> {
+        let access = self.package_access(&package.id).await?;
+        let rows = sqlx::query(
+            "SELECT v.id, v.name, v.status, v.published_seq, v.image,
+                    c.region AS c_region, c.status AS c_status, c.progress AS c_progress, c.image_id AS c_image_id, c.error AS c_error
+             FROM versions v LEFT JOIN region_copies c ON c.version_id = v.id
+             WHERE v.package_id = $1 ORDER BY v.id",
+        )
+        .bind(&package.id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut versions: Vec<(String, VersionFacts)> = Vec::new();
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            if versions.last().is_none_or(|(last, _)| *last != id) {
+                let status: String = row.try_get("status")?;
+                let image: String = row.try_get("image")?;
+                versions.push((
+                    id,
+                    VersionFacts {
+                        name: row.try_get("name")?,
+                        status: VersionStatus::parse(&status).ok_or_else(|| {
+                            StoreError::corrupt(format!("version status {status:?}"))
+                        })?,
+                        published_seq: row.try_get("published_seq")?,
+                        image: serde_json::from_str(&image).map_err(StoreError::corrupt)?,
+                        copies: Vec::new(),
+                    },
+                ));
+            }
+            if let Some(copy) = copy_from_row(row, "c_")? {
+                // Invariant: a version was pushed above for this row.
+                versions
+                    .last_mut()
+                    .expect("version pushed")
+                    .1
+                    .copies
+                    .push(copy);
+            }
+        }
+        Ok(PackageFacts {
+            name: package.name.clone(),
+            owner: package.owner.clone(),
+            access,
+            versions: versions.into_iter().map(|(_, v)| v).collect(),
+        })
+    }
+}
