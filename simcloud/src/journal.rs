@@ -18,6 +18,8 @@ use crate::state::{Event, State};
 /// Events appended since the last compaction before the journal is compacted again.
 const COMPACT_AFTER: usize = 200_000;
 
+// Lines live only while being read or written, so the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
