@@ -68,7 +68,7 @@ impl Journal {
         let state = replay(&path)?;
         let mut journal = Journal {
             dir: dir.to_path_buf(),
-            file: File::create(dir.join("journal.jsonl.tmp")).map_err(io_err(dir))?,
+            file: create_private(&dir.join("journal.jsonl.tmp")).map_err(io_err(dir))?,
             appended: 0,
             _lock: lock,
         };
@@ -101,7 +101,7 @@ impl Journal {
     /// Rewrites the journal as one snapshot line (temporary file, fsync, rename).
     pub fn compact(&mut self, state: &State) -> Result<(), SimError> {
         let tmp = self.dir.join("journal.jsonl.tmp");
-        let mut out = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut out = create_private(&tmp).map_err(io_err(&tmp))?;
         let mut line = serde_json::to_vec(&Line::Snapshot {
             snapshot: Box::new(state.clone()),
         })
@@ -126,6 +126,15 @@ impl Journal {
     fn path(&self) -> PathBuf {
         self.dir.join("journal.jsonl")
     }
+}
+
+/// Creates (truncates) a file only its owner can read: the journal holds access key secrets.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
 }
 
 /// Reads a journal into a state; a missing file is an empty state.

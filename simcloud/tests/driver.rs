@@ -89,7 +89,10 @@ async fn copy_describe_delete() {
     assert!(again.is_not_found(), "{again}");
     assert!(!again.is_retryable());
     // A region mismatch is "not found" too, as in ECS.
-    let wrong = d.describe_images("cn-beijing", std::slice::from_ref(&a)).await.unwrap();
+    let wrong = d
+        .describe_images("cn-beijing", std::slice::from_ref(&a))
+        .await
+        .unwrap();
     assert!(wrong.is_empty());
 }
 
