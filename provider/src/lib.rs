@@ -12,11 +12,13 @@ pub mod proto {
     }
 }
 
+pub mod data_sources;
 pub mod diag;
 pub mod framework;
 pub mod plan;
 pub mod plugin;
 pub mod provider;
+pub mod resources;
 pub mod schema;
 pub mod server;
 pub mod value;

@@ -77,8 +77,10 @@ fn mark_computed_unknown(attrs: &[Attribute], planned: &mut Value, config: &Valu
     for a in attrs {
         let cfg = config.get(a.name);
         if a.computed && cfg.is_null() {
-            if a.default.is_none() && !(update && a.keep_on_update) {
-                planned.set(a.name, Value::unknown());
+            match &a.default {
+                Some(d) => planned.set(a.name, d.clone()),
+                None if !(update && a.keep_on_update) => planned.set(a.name, Value::unknown()),
+                None => {}
             }
             continue;
         }

@@ -1,32 +1,32 @@
 //! The imagenest provider definition: configuration schema, configure, resource list.
 
+use crate::data_sources;
 use crate::diag::Diagnostics;
 use crate::framework::{DataSource, ProviderDef, Resource};
+use crate::resources;
 use crate::schema::{Attribute, Schema};
 use crate::value::Value;
 use async_trait::async_trait;
+use imagenest_client::{Client, ClientError};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Where the registry is and who we are.
-#[derive(Debug, Clone)]
-pub struct Registry {
-    pub endpoint: String,
-    pub token: Option<String>,
-}
+/// How long configure waits for the registry to answer before giving up.
+const CONFIGURE_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct ImagenestProvider;
 
 #[async_trait]
 impl ProviderDef for ImagenestProvider {
-    type Client = Registry;
+    type Client = Client;
 
     fn schema(&self) -> Schema {
         Schema::new(
             "The imagenest provider manages deployment packages, versions, distributions and services in an imagenest registry.",
             vec![
-                Attribute::string("endpoint")
-                    .optional()
-                    .describe("Base URL of the imagenest registry, e.g. http://127.0.0.1:8787. Defaults to the IMAGENEST_ENDPOINT environment variable."),
+                Attribute::string("endpoint").optional().describe(
+                    "Base URL of the imagenest registry, e.g. http://127.0.0.1:8787. Defaults to the IMAGENEST_ENDPOINT environment variable.",
+                ),
                 Attribute::string("token")
                     .optional()
                     .sensitive()
@@ -35,15 +35,23 @@ impl ProviderDef for ImagenestProvider {
         )
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource<Registry>>> {
-        Vec::new()
+    fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
+        vec![
+            Arc::new(resources::package::PackageResource),
+            Arc::new(resources::package_version::VersionResource),
+            Arc::new(resources::distribution::DistributionResource),
+            Arc::new(resources::service::ServiceResource),
+        ]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Registry>>> {
-        Vec::new()
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Client>>> {
+        vec![
+            Arc::new(data_sources::region_image::RegionImage),
+            Arc::new(data_sources::image_map::ImageMapData),
+        ]
     }
 
-    async fn configure(&self, config: &Value) -> Result<Registry, Diagnostics> {
+    async fn configure(&self, config: &Value) -> Result<Client, Diagnostics> {
         let endpoint = config
             .str_attr("endpoint")
             .or_else(|| std::env::var("IMAGENEST_ENDPOINT").ok())
@@ -56,7 +64,44 @@ impl ProviderDef for ImagenestProvider {
             })?;
         let token = config
             .str_attr("token")
-            .or_else(|| std::env::var("IMAGENEST_TOKEN").ok());
-        Ok(Registry { endpoint, token })
+            .or_else(|| std::env::var("IMAGENEST_TOKEN").ok())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    "Missing registry token",
+                    "Set `token` in the provider block or the IMAGENEST_TOKEN environment variable \
+                     (`imagenest token create` makes one).",
+                )
+            })?;
+        let client = Client::new(&endpoint, Some(&token))
+            .map_err(|e| Diagnostics::from_error("Invalid registry endpoint", e.to_string()))?;
+        // One cheap call proves the endpoint and the token now, not in the middle of an apply.
+        match tokio::time::timeout(CONFIGURE_TIMEOUT, client.whoami()).await {
+            Ok(Ok(who)) => {
+                tracing::debug!(account = %who.account, "configured imagenest provider");
+                Ok(client)
+            }
+            Ok(Err(
+                e @ ClientError::Api {
+                    status: 401 | 403, ..
+                },
+            )) => Err(Diagnostics::from_error(
+                "The imagenest registry rejected the token",
+                format!("{endpoint} answered: {e}. Check `token` / IMAGENEST_TOKEN."),
+            )),
+            Ok(Err(e)) => Err(Diagnostics::from_error(
+                "Cannot reach the imagenest registry",
+                format!(
+                    "{e}. Check `endpoint` / IMAGENEST_ENDPOINT and that `imagenest serve` is running."
+                ),
+            )),
+            Err(_) => Err(Diagnostics::from_error(
+                "The imagenest registry did not answer",
+                format!(
+                    "No answer from {endpoint} within {}s.",
+                    CONFIGURE_TIMEOUT.as_secs()
+                ),
+            )),
+        }
     }
 }

@@ -279,13 +279,19 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let proposed = decode(&r.proposed_new_state, &e.ty)?;
         let config = decode(&r.config, &e.ty)?;
         let mut plan = plan_change(&e.schema, &prior, &proposed, &config);
+        let mut planned_private = r.prior_private;
         if !plan.planned.is_null() {
             e.imp.modify_plan(&prior, &config, &mut plan);
+            if let Ok(ctx) = self.ctx() {
+                if let Some(p) = e.imp.plan_private(&ctx, &prior, &plan.planned).await {
+                    planned_private = p;
+                }
+            }
         }
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: encode(&plan.planned, &e.ty),
             requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
-            planned_private: r.prior_private,
+            planned_private,
             diagnostics: Vec::new(),
             legacy_type_system: false,
             deferred: None,
@@ -312,7 +318,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
             }
         };
         let (new_state, diags) = if planned.is_null() {
-            match e.imp.delete(&ctx, &prior).await {
+            match e.imp.delete(&ctx, &prior, &r.planned_private).await {
                 Ok(()) => (Value::Null, Diagnostics::new()),
                 Err(d) => (prior, d),
             }

@@ -1,0 +1,414 @@
+//! `imagenest_distribution`: publishes a version and copies it to regions, waiting as asked.
+//!
+//! A failed create leaves Terraform with a tainted object that it replaces on the next
+//! apply. So that the replacement retries only the failed regions instead of deleting
+//! every copy, the create plan notes (in private state) when the registry already holds a
+//! distribution of the version; the delete half of the replacement then leaves it alone
+//! and the create adopts it, re-copying only failed regions.
+
+use super::{api_error, known_str};
+use crate::diag::Diagnostics;
+use crate::framework::{Ctx, Failure, Resource};
+use crate::schema::{Attribute, Nesting, Schema, timeouts_block, validate};
+use crate::value::{Path, Type, Value};
+use async_trait::async_trait;
+use imagenest_client::Client;
+use imagenest_core::distribution::{
+    Distribution, DistributionRequest, DistributionStatus, RegionStatus,
+};
+use std::time::{Duration, Instant};
+
+pub struct DistributionResource;
+
+const ATTRS: &[&str] = &["version_id", "regions"];
+/// Private state of a create plan that adopts an existing distribution.
+const ADOPT: &[u8] = b"adopt";
+const DEFAULT_CREATE: Duration = Duration::from_secs(60 * 60);
+const DEFAULT_UPDATE: Duration = Duration::from_secs(60 * 60);
+const DEFAULT_DELETE: Duration = Duration::from_secs(30 * 60);
+const POLL_FIRST: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(2);
+
+fn status_str(s: DistributionStatus) -> &'static str {
+    match s {
+        DistributionStatus::Distributing => "distributing",
+        DistributionStatus::Available => "available",
+        DistributionStatus::PartiallyAvailable => "partially_available",
+        DistributionStatus::Failed => "failed",
+    }
+}
+
+/// Regions that count as distributed or on their way (not failed, not being removed).
+fn live_regions(d: &Distribution) -> Vec<String> {
+    d.regions
+        .iter()
+        .filter(|r| !matches!(r.status, RegionStatus::Failed | RegionStatus::Deleting))
+        .map(|r| r.region.clone())
+        .collect()
+}
+
+/// The state of a distribution. `regions` lists the live regions, so a failed or lost
+/// copy shows as a change on the next plan; `["all"]` is kept while it still holds.
+fn to_state(d: &Distribution, base: &Value, all_offered: Option<&[String]>) -> Value {
+    let live = live_regions(d);
+    let regions = match all_offered {
+        Some(offered) if offered.iter().all(|r| live.contains(r)) => Value::string_set(["all"]),
+        _ => Value::string_set(live),
+    };
+    let region_status = Value::Map(
+        d.regions
+            .iter()
+            .filter(|r| r.status != RegionStatus::Deleting)
+            .map(|r| {
+                let v = Value::object([
+                    ("status", Value::from(r.status.as_str())),
+                    ("progress", Value::from(i64::from(r.progress))),
+                    ("image_id", Value::from(r.image_id.clone())),
+                    ("error", Value::from(r.error.clone())),
+                ]);
+                (r.region.clone(), v)
+            })
+            .collect(),
+    );
+    let mut state = base.clone();
+    state.set("id", Value::from(d.version_id.as_str()));
+    state.set("version_id", Value::from(d.version_id.as_str()));
+    state.set("regions", regions);
+    state.set("status", Value::from(status_str(d.status)));
+    state.set("region_images", Value::string_map(d.region_images.clone()));
+    state.set("region_status", region_status);
+    if state.get("wait_for").is_null() {
+        state.set("wait_for", Value::from("all"));
+    }
+    state
+}
+
+fn wants_all(v: &Value) -> bool {
+    v.get("regions").strings() == ["all"]
+}
+
+fn timeout(v: &Value, op: &str, default: Duration) -> Duration {
+    known_str(v.get("timeouts"), op)
+        .and_then(|s| validate::parse_duration(s).ok())
+        .unwrap_or(default)
+}
+
+/// What the apply waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaitFor {
+    All,
+    Any,
+    None,
+}
+
+fn wait_for(v: &Value) -> WaitFor {
+    match v.get("wait_for").as_str() {
+        Some("any") => WaitFor::Any,
+        Some("none") => WaitFor::None,
+        _ => WaitFor::All,
+    }
+}
+
+fn done(d: &Distribution, w: WaitFor) -> bool {
+    let targets = || {
+        d.regions
+            .iter()
+            .filter(|r| r.status != RegionStatus::Deleting)
+    };
+    let settled = targets().all(|r| r.status.is_settled());
+    match w {
+        WaitFor::None => true,
+        WaitFor::All => settled,
+        WaitFor::Any => settled || targets().any(|r| r.status == RegionStatus::Available),
+    }
+}
+
+/// Polls the distribution until `w` holds, the deadline passes, or Terraform asks to stop.
+async fn settle(
+    ctx: &Ctx<Client>,
+    version_id: &str,
+    w: WaitFor,
+    limit: Duration,
+    base: &Value,
+) -> Result<Distribution, Failure> {
+    let start = Instant::now();
+    let mut interval = POLL_FIRST;
+    loop {
+        let d = ctx
+            .client
+            .distribution(version_id)
+            .await
+            .map_err(|e| api_error("read the distribution", &e, ATTRS))?;
+        if done(&d, w) {
+            return Ok(d);
+        }
+        let partial = |summary: &str, detail: String| Failure {
+            diags: Diagnostics::from_error(summary, detail),
+            partial: Some(to_state(&d, base, None)),
+        };
+        if start.elapsed() >= limit {
+            return Err(partial(
+                "Distribution timed out",
+                format!(
+                    "Still {} after {}s; raise the `timeouts` block's limit or set `wait_for = \"none\"`. {}",
+                    status_str(d.status),
+                    limit.as_secs(),
+                    progress_line(&d)
+                ),
+            ));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = ctx.stop.stopped() => {
+                return Err(partial(
+                    "Distribution interrupted",
+                    format!("Terraform asked the provider to stop; the registry keeps copying. {}", progress_line(&d)),
+                ));
+            }
+        }
+        interval = (interval * 3 / 2).min(POLL_MAX);
+    }
+}
+
+fn progress_line(d: &Distribution) -> String {
+    d.regions
+        .iter()
+        .map(|r| format!("{}: {} {}%", r.region, r.status.as_str(), r.progress))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Sets the target regions, retries failed ones, waits, and reports failed regions.
+async fn distribute(ctx: &Ctx<Client>, planned: &Value, limit: Duration) -> Result<Value, Failure> {
+    let version_id = planned.str_attr("version_id").unwrap_or_default();
+    let regions = planned.get("regions").strings();
+    let d = ctx
+        .client
+        .set_distribution_regions(&version_id, &regions)
+        .await
+        .map_err(|e| api_error("distribute the version", &e, ATTRS))?;
+    if d.regions.iter().any(|r| r.status == RegionStatus::Failed) {
+        ctx.client
+            .retry_distribution(&version_id)
+            .await
+            .map_err(|e| api_error("retry the failed regions", &e, ATTRS))?;
+    }
+    let d = settle(ctx, &version_id, wait_for(planned), limit, planned).await?;
+    let failed: Vec<_> = d
+        .regions
+        .iter()
+        .filter(|r| r.status == RegionStatus::Failed)
+        .collect();
+    if failed.is_empty() {
+        return Ok(to_state(&d, planned, None));
+    }
+    let mut diags = Diagnostics::new();
+    for r in &failed {
+        diags.error_at(
+            &Path::attr("regions"),
+            format!("Distribution to {} failed", r.region),
+            format!(
+                "{}: {}. The other regions are kept; the next apply retries only the failed regions.",
+                r.region,
+                r.error.as_deref().unwrap_or("the cloud gave no reason")
+            ),
+        );
+    }
+    Err(Failure {
+        diags,
+        partial: Some(to_state(&d, planned, None)),
+    })
+}
+
+#[async_trait]
+impl Resource<Client> for DistributionResource {
+    fn type_name(&self) -> &'static str {
+        "imagenest_distribution"
+    }
+
+    fn schema(&self) -> Schema {
+        let region_status = vec![
+            Attribute::string("status")
+                .computed()
+                .describe("`pending`, `copying`, `available` or `failed`."),
+            Attribute::number("progress")
+                .computed()
+                .describe("Copy progress, 0–100."),
+            Attribute::string("image_id")
+                .computed()
+                .describe("The regional image ID once available."),
+            Attribute::string("error")
+                .computed()
+                .describe("The cloud's error when the copy failed."),
+        ];
+        Schema::new(
+            "The distribution of a package version to regions. Creating it publishes the version; \
+             regions added later are copied, removed ones deleted.",
+            vec![
+                Attribute::string("id").computed().keep_on_update().describe("Registry ID (the version's ID)."),
+                Attribute::string("version_id")
+                    .required()
+                    .force_new()
+                    .describe("ID of the version to distribute. Changing it replaces the distribution."),
+                Attribute::typed("regions", Type::set(Type::String))
+                    .required()
+                    .describe("Target region IDs, or `[\"all\"]` for every region the registry's cloud offers.")
+                    .validate(validate::min_items(1)),
+                Attribute::string("wait_for")
+                    .default(Value::from("all"))
+                    .describe("`all` (default): wait until every region settles; `any`: until one region is available; `none`: do not wait.")
+                    .validate(validate::one_of(&["all", "any", "none"])),
+                Attribute::string("status")
+                    .computed()
+                    .describe("`distributing`, `available`, `partially_available` or `failed`."),
+                Attribute::typed("region_images", Type::map(Type::String))
+                    .computed()
+                    .describe("Region → image ID of every available copy."),
+                Attribute::nested("region_status", Nesting::Map, region_status)
+                    .computed()
+                    .describe("Region → { status, progress, image_id, error }."),
+            ],
+        )
+        .with_block(timeouts_block(&["create", "update", "delete"]))
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let regions = config.get("regions");
+        if !regions.is_wholly_known() || regions.is_null() {
+            return;
+        }
+        let offered: Vec<String> = imagenest_core::regions::ALIBABA_REGIONS
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        let req = DistributionRequest {
+            regions: regions.strings(),
+        };
+        if let Err(e) = req.target_regions(&offered) {
+            diags.error_at(&Path::attr("regions"), "Invalid regions", e.message);
+        }
+    }
+
+    async fn plan_private(
+        &self,
+        ctx: &Ctx<Client>,
+        prior: &Value,
+        planned: &Value,
+    ) -> Option<Vec<u8>> {
+        if !prior.is_null() {
+            return None;
+        }
+        let version_id = planned.get("version_id").as_str()?;
+        match ctx.client.distribution(version_id).await {
+            Ok(d) if !d.regions.is_empty() => Some(ADOPT.to_vec()),
+            _ => None,
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<Client>, planned: &Value) -> Result<Value, Failure> {
+        distribute(ctx, planned, timeout(planned, "create", DEFAULT_CREATE)).await
+    }
+
+    async fn read(&self, ctx: &Ctx<Client>, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = state
+            .str_attr("version_id")
+            .or_else(|| state.str_attr("id"))
+            .unwrap_or_default();
+        let d = match ctx.client.distribution(&id).await {
+            Ok(d) => d,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(api_error("read the distribution", &e, ATTRS)),
+        };
+        if d.regions.iter().all(|r| r.status == RegionStatus::Deleting) {
+            return Ok(None);
+        }
+        let offered = if wants_all(state) {
+            let regions = ctx
+                .client
+                .regions()
+                .await
+                .map_err(|e| api_error("list the regions", &e, ATTRS))?;
+            Some(
+                regions
+                    .regions
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            None
+        };
+        Ok(Some(to_state(&d, state, offered.as_deref())))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx<Client>,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Failure> {
+        distribute(ctx, planned, timeout(planned, "update", DEFAULT_UPDATE)).await
+    }
+
+    async fn delete(
+        &self,
+        ctx: &Ctx<Client>,
+        prior: &Value,
+        private: &[u8],
+    ) -> Result<(), Diagnostics> {
+        if private == ADOPT {
+            // The delete half of replacing a tainted distribution: the create that follows
+            // adopts it and re-copies only what failed.
+            tracing::debug!("keeping the distribution for the replacement to adopt");
+            return Ok(());
+        }
+        let id = prior.str_attr("version_id").unwrap_or_default();
+        match ctx.client.delete_distribution(&id).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(api_error("delete the distribution", &e, ATTRS)),
+        }
+        let limit = timeout(prior, "delete", DEFAULT_DELETE);
+        let start = Instant::now();
+        let mut interval = POLL_FIRST;
+        loop {
+            match ctx.client.distribution(&id).await {
+                Ok(d) if d.regions.is_empty() => return Ok(()),
+                Ok(d) if start.elapsed() >= limit => {
+                    return Err(Diagnostics::from_error(
+                        "Deleting the distribution timed out",
+                        format!(
+                            "Copies still being deleted after {}s: {}",
+                            limit.as_secs(),
+                            progress_line(&d)
+                        ),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(api_error("read the distribution", &e, ATTRS)),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = ctx.stop.stopped() => return Err(Diagnostics::from_error("Delete interrupted", "Terraform asked the provider to stop; the registry keeps deleting the copies.")),
+            }
+            interval = (interval * 3 / 2).min(POLL_MAX);
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx<Client>, id: &str) -> Result<Value, Diagnostics> {
+        let d = ctx
+            .client
+            .distribution(id)
+            .await
+            .map_err(|e| api_error(&format!("import distribution {id:?}"), &e, &[]))?;
+        if d.regions.is_empty() {
+            return Err(Diagnostics::from_error(
+                format!("Cannot import distribution {id:?}"),
+                "The version is not distributed to any region.",
+            ));
+        }
+        let base = Value::object([("wait_for", Value::from("all")), ("timeouts", Value::Null)]);
+        Ok(to_state(&d, &base, None))
+    }
+}

@@ -1,0 +1,51 @@
+//! Managed resources, one file each, plus the helpers they share.
+
+pub mod distribution;
+pub mod package;
+pub mod package_version;
+pub mod service;
+
+use crate::diag::Diagnostics;
+use crate::value::{Path, Value};
+use imagenest_client::ClientError;
+
+/// A registry error as a diagnostic; `field` from the API points at the attribute when it
+/// names one of `attrs`.
+pub(crate) fn api_error(what: &str, e: &ClientError, attrs: &[&str]) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let summary = format!("Cannot {what}");
+    let detail = e.to_string();
+    let path = match e {
+        ClientError::Api { field: Some(f), .. } => {
+            let first = f.split('.').next().unwrap_or_default();
+            attrs.contains(&first).then(|| Path::attr(first))
+        }
+        _ => None,
+    };
+    match path {
+        Some(p) => d.error_at(&p, summary, detail),
+        None => d.error(summary, detail),
+    }
+    d
+}
+
+/// A core validation result as a diagnostic at `path`.
+pub(crate) fn check(diags: &mut Diagnostics, path: Path, r: Result<(), imagenest_core::Invalid>) {
+    if let Err(e) = r {
+        diags.error_at(&path, format!("Invalid {}", e.field), e.message);
+    }
+}
+
+/// A string the registry stores as "" when unset: null when the prior state had null.
+pub(crate) fn optional_string(remote: &str, prior: &Value) -> Value {
+    if remote.is_empty() && prior.is_null() {
+        Value::Null
+    } else {
+        Value::from(remote)
+    }
+}
+
+/// The configured string of an attribute, if known.
+pub(crate) fn known_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get(name).as_str()
+}
