@@ -1,8 +1,12 @@
 //! Subcommands of `imagenest`: each lives in its own file with its `Args` and `run`.
 
 mod check;
+mod connect;
 mod resolve;
+mod serve;
 mod sim_cloud;
+mod token;
+mod views;
 
 use std::process::ExitCode;
 
@@ -20,6 +24,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the registry: the JSON API, the store and the distribution engine.
+    Serve(serve::Args),
+    /// Create, list and revoke bearer tokens.
+    #[command(subcommand)]
+    Token(token::Command),
+    /// Read packages of a registry.
+    #[command(subcommand)]
+    Package(views::PackageCommand),
+    /// Read versions of a registry's packages.
+    #[command(subcommand)]
+    Version(views::VersionCommand),
+    /// Read services of a registry.
+    #[command(subcommand)]
+    Service(views::ServiceCommand),
     /// Rewrite literal image IDs in ROS and Terraform templates to the image of one region.
     Resolve(resolve::Args),
     /// Report every image site of templates and whether it can be resolved.
@@ -32,6 +50,11 @@ enum Command {
 /// Runs the parsed command and turns its outcome into the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Token(cmd) => token::run(cmd),
+        Command::Package(cmd) => views::package(cmd),
+        Command::Version(cmd) => views::version(cmd),
+        Command::Service(cmd) => views::service(cmd),
         Command::Resolve(args) => resolve::run(args),
         Command::Check(args) => check::run(args),
         Command::SimCloud(cmd) => sim_cloud::run(cmd),
@@ -43,4 +66,10 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// Logs to stderr; `RUST_LOG` chooses what (default `info`). Only long-running commands call it.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -21,7 +21,8 @@ use sqlx::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use accounts::NewAccountToken;
+pub use accounts::{NewAccountToken, TokenOwner};
+pub use distributions::CopyUpdate;
 
 /// Failures of the store. API handlers turn them into responses; `Database` never reaches a
 /// client as text.
