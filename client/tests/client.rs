@@ -1,0 +1,249 @@
+//! The typed client against a real registry over a socket: every call, and errors that keep
+//! the API's code, message and field.
+
+use std::collections::BTreeMap;
+
+use imagenest_client::{Client, ClientError, PageRequest};
+use imagenest_core::{
+    Role,
+    api::{NewToken, TokenKind},
+    distribution::RegionStatus,
+    package::{NewPackage, PackageUpdate},
+    service::{Association, NewService, ServiceUpdate, Visibility},
+    version::{ImageSource, NewVersion, VersionStatus, VersionUpdate},
+};
+use imagenest_registry::store::{Backend, CopyUpdate};
+use imagenest_testkit::registry::TestRegistry;
+
+fn new_package(name: &str) -> NewPackage {
+    NewPackage {
+        name: name.into(),
+        description: "client test package".into(),
+        resource_group: "rg-test".into(),
+        tags: BTreeMap::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_whole_api_through_the_client() {
+    let reg = TestRegistry::start(Backend::Sqlite).await;
+    let admin = Client::new(&reg.url, Some(&reg.admin_token)).unwrap();
+    let vendor_token = admin
+        .create_token(&NewToken {
+            account: "acme".into(),
+            role: Role::Vendor,
+            kind: TokenKind::Api,
+            cloud_account_id: None,
+            description: String::new(),
+        })
+        .await
+        .unwrap();
+    let acme = Client::new(&reg.url, Some(&vendor_token.token)).unwrap();
+    assert_eq!(acme.whoami().await.unwrap().account, "acme");
+    acme.health().await.unwrap();
+    assert!(acme.regions().await.unwrap().regions.len() > 20);
+
+    let p = acme
+        .create_package(&new_package("acme_base"))
+        .await
+        .unwrap();
+    assert_eq!(acme.package("acme_base").await.unwrap().id, p.id);
+    assert_eq!(acme.package("acme/acme_base").await.unwrap().id, p.id);
+    let updated = acme
+        .update_package(
+            &p.id,
+            &PackageUpdate {
+                description: Some("a clearer description".into()),
+                ..Default::default()
+            },
+            Some(p.revision),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.revision, 2);
+    let stale = acme
+        .update_package(&p.id, &PackageUpdate::default(), Some(1))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412));
+
+    let v = acme
+        .create_version(
+            &p.id,
+            &NewVersion {
+                name: "v_1".into(),
+                description: String::new(),
+                image: ImageSource::Custom {
+                    region: "cn-hangzhou".into(),
+                    image_id: "m-src".into(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let v = acme
+        .update_version(
+            &v.id,
+            &VersionUpdate {
+                description: Some("first".into()),
+                image: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.description, "first");
+    assert_eq!(acme.all_versions(&p.id).await.unwrap().len(), 1);
+    let d = acme
+        .set_distribution_regions(&v.id, &["cn-beijing".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(d.regions.len(), 1);
+    assert_eq!(
+        acme.version(&v.id).await.unwrap().status,
+        VersionStatus::Published
+    );
+    reg.state
+        .store
+        .update_region_copy(
+            &v.id,
+            "cn-beijing",
+            &CopyUpdate {
+                status: RegionStatus::Available,
+                progress: 100,
+                image_id: Some("m-bj".into()),
+                error: None,
+            },
+        )
+        .await
+        .unwrap();
+    reg.state.invalidate();
+    assert_eq!(
+        acme.distribution(&v.id).await.unwrap().region_images["cn-beijing"],
+        "m-bj"
+    );
+    assert_eq!(
+        acme.retry_distribution(&v.id).await.unwrap().regions[0].status,
+        RegionStatus::Available
+    );
+    assert_eq!(
+        acme.publish_version(&v.id).await.unwrap().status,
+        VersionStatus::Published
+    );
+
+    let s = acme
+        .create_service(&NewService {
+            name: "acme_app".into(),
+            visibility: Visibility::Private,
+            whitelist: ["cust1".to_string()].into(),
+            image_associations: BTreeMap::from([(
+                "centos_7".to_string(),
+                Association {
+                    package_id: p.id.clone(),
+                    version: "latest".into(),
+                },
+            )]),
+        })
+        .await
+        .unwrap();
+    let cust = Client::new(&reg.url, Some(&reg.token("cust1", Role::Customer).await)).unwrap();
+    let r = cust.resolve("acme_base", None, "cn-beijing").await.unwrap();
+    assert_eq!((r.image_id.as_str(), r.version.as_str()), ("m-bj", "v_1"));
+    assert_eq!(
+        cust.image_map("acme_app")
+            .await
+            .unwrap()
+            .lookup("centos_7", "cn-beijing"),
+        Some("m-bj")
+    );
+    assert_eq!(cust.all_services().await.unwrap().len(), 1);
+    assert_eq!(cust.all_packages().await.unwrap().len(), 1);
+    let s = acme
+        .update_service(
+            &s.id,
+            &ServiceUpdate {
+                visibility: Some(Visibility::Public),
+                ..Default::default()
+            },
+            Some(s.revision),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.visibility, Visibility::Public);
+    assert_eq!(
+        acme.list_packages(&PageRequest {
+            limit: Some(1),
+            page_token: None
+        })
+        .await
+        .unwrap()
+        .items
+        .len(),
+        1
+    );
+
+    // Errors keep code, message and field.
+    let err = cust
+        .resolve("acme_base", None, "us-east-1")
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::Api {
+            status,
+            code,
+            message,
+            field,
+        } => {
+            assert_eq!(
+                (*status, code.as_str(), field.as_deref()),
+                (409, "not_distributed", Some("region"))
+            );
+            assert!(message.contains("cn-beijing"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = acme.create_package(&new_package("x")).await.unwrap_err();
+    assert_eq!(
+        (err.code(), err.status()),
+        (Some("invalid_argument"), Some(400))
+    );
+    assert!(err.to_string().contains("field `name`"), "{err}");
+    assert!(acme.package("nope_pkg").await.unwrap_err().is_not_found());
+
+    acme.delete_service(&s.id).await.unwrap();
+    acme.delete_distribution(&v.id).await.unwrap();
+    acme.delete_version(&v.id).await.unwrap();
+    acme.delete_package(&p.id).await.unwrap();
+    let tokens = admin.list_tokens().await.unwrap();
+    let id = tokens
+        .iter()
+        .find(|t| t.account == "acme")
+        .unwrap()
+        .id
+        .clone();
+    admin.delete_token(&id).await.unwrap();
+    assert_eq!(acme.whoami().await.unwrap_err().status(), Some(401));
+}
+
+#[tokio::test]
+async fn unreachable_and_invalid_endpoints_fail_clearly() {
+    let err = Client::new("not a url", None).unwrap_err();
+    assert!(matches!(err, ClientError::InvalidEndpoint(_)));
+    assert!(matches!(
+        Client::new("ftp://example.com", None).unwrap_err(),
+        ClientError::InvalidEndpoint(_)
+    ));
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::new(&format!("http://127.0.0.1:{port}"), Some("inest_x")).unwrap();
+    let err = client.health().await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("cannot reach the registry"),
+        "{err}"
+    );
+}
