@@ -13,14 +13,27 @@ use imagenest_simcloud::{CopySpeed, CreateImage, Faults, ImageFilter, SimCloud, 
 const CONCURRENCY: usize = 32;
 
 async fn start(dir: &std::path::Path) -> SimCloud {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let config = SimConfig { data_dir: dir.to_path_buf(), speed: CopySpeed::Instant, faults: Faults::default(), seed: Some(1) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let config = SimConfig {
+        data_dir: dir.to_path_buf(),
+        speed: CopySpeed::Instant,
+        faults: Faults::default(),
+        seed: Some(1),
+    };
     SimCloud::start(config, listener).await.expect("sim starts")
 }
 
 fn main() {
-    let versions: usize = std::env::var("SIM_BENCH_VERSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let versions: usize = std::env::var("SIM_BENCH_VERSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run(versions));
 }
 
@@ -38,9 +51,13 @@ async fn run(versions: usize) {
         .expect("seed")
         .image_id;
     let driver = Arc::new(sim.driver("delivery").expect("driver"));
-    let regions: Vec<String> = imagenest_core::regions::ALIBABA_REGIONS.iter().map(|r| r.id.to_string()).collect();
-    let jobs: Vec<(usize, String)> =
-        (0..versions).flat_map(|v| regions.iter().map(move |r| (v, r.clone()))).collect();
+    let regions: Vec<String> = imagenest_core::regions::ALIBABA_REGIONS
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let jobs: Vec<(usize, String)> = (0..versions)
+        .flat_map(|v| regions.iter().map(move |r| (v, r.clone())))
+        .collect();
     let total = jobs.len();
     let jobs = Arc::new(std::sync::Mutex::new(jobs));
     let started = Instant::now();
@@ -70,23 +87,40 @@ async fn run(versions: usize) {
         ids.extend(t.await.expect("task"));
     }
     let copy_secs = started.elapsed().as_secs_f64();
-    println!("copy_image: {total} calls in {copy_secs:.2} s = {:.0} calls/s ({CONCURRENCY} in flight)", total as f64 / copy_secs);
+    println!(
+        "copy_image: {total} calls in {copy_secs:.2} s = {:.0} calls/s ({CONCURRENCY} in flight)",
+        total as f64 / copy_secs
+    );
 
     let first_region = &regions[0];
-    let in_region: Vec<String> = ids.iter().filter(|(r, _)| r == first_region).map(|(_, id)| id.clone()).collect();
+    let in_region: Vec<String> = ids
+        .iter()
+        .filter(|(r, _)| r == first_region)
+        .map(|(_, id)| id.clone())
+        .collect();
     let polls = 50;
     let started = Instant::now();
     for _ in 0..polls {
-        let states = driver.describe_images(first_region, &in_region[..in_region.len().min(100)]).await.expect("describe");
+        let states = driver
+            .describe_images(first_region, &in_region[..in_region.len().min(100)])
+            .await
+            .expect("describe");
         assert!(states.iter().all(|s| s.status.is_usable()));
     }
     let per_poll = started.elapsed().as_secs_f64() * 1000.0 / polls as f64;
     println!("describe_images: 100 IDs per call, {per_poll:.2} ms per call");
 
-    let count = sim.images(&ImageFilter { owner: Some("delivery".into()), ..Default::default() }).len();
+    let count = sim
+        .images(&ImageFilter {
+            owner: Some("delivery".into()),
+            ..Default::default()
+        })
+        .len();
     assert_eq!(count, total, "exactly one copy per (version, region)");
     sim.shutdown().await;
-    let journal = std::fs::metadata(dir.path().join("sim-cloud/journal.jsonl")).map(|m| m.len()).unwrap_or(0);
+    let journal = std::fs::metadata(dir.path().join("sim-cloud/journal.jsonl"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     let started = Instant::now();
     let sim = start(dir.path()).await;
     println!(

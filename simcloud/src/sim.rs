@@ -22,6 +22,10 @@ pub const DELIVERY_ACCOUNT: &str = "delivery";
 /// How long a signature nonce is remembered (and how far a request's date may be off).
 pub const NONCE_WINDOW_MS: u64 = 15 * 60 * 1000;
 
+/// The most nonces remembered at once, so a long high-rate run cannot grow memory without
+/// bound; past it the oldest are forgotten early.
+const MAX_NONCES: usize = 1_000_000;
+
 /// An error as the ECS API answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -188,7 +192,7 @@ impl Sim {
     pub fn fresh_nonce(&mut self, nonce: &str) -> bool {
         let now = now_ms();
         while let Some((t, _)) = self.nonces.order.front() {
-            if now.saturating_sub(*t) <= NONCE_WINDOW_MS {
+            if now.saturating_sub(*t) <= NONCE_WINDOW_MS && self.nonces.order.len() < MAX_NONCES {
                 break;
             }
             if let Some((_, old)) = self.nonces.order.pop_front() {
