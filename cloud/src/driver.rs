@@ -194,8 +194,9 @@ impl SharingChange {
 /// spawn calls on a multi-threaded runtime.
 ///
 /// The trait uses `-> impl Future + Send` and is therefore not object safe: code against it
-/// with generics (`Engine<D: Driver>`). The production driver for both the real cloud and the
-/// sim cloud is [`crate::AliCloud`].
+/// with generics (`Engine<D: Driver>`). When a driver must be picked at run time, wrap it as
+/// `Arc<dyn DynDriver>` ([`crate::DynDriver`]), which implements `Driver` again. The
+/// production driver for both the real cloud and the sim cloud is [`crate::AliCloud`].
 pub trait Driver: Send + Sync {
     /// A short name for logs and errors (`alicloud`).
     fn name(&self) -> &str;

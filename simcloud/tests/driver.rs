@@ -324,3 +324,33 @@ async fn unreachable_cloud_is_retryable() {
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(err.is_retryable());
 }
+
+/// Engine-style generic code over the trait.
+async fn regions_of<D: Driver>(d: &D) -> usize {
+    d.list_regions().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn a_dyn_driver_is_a_driver() {
+    let (_dir, sim) = start(CopySpeed::Instant).await;
+    let source = vendor_image(&sim, "cn-hangzhou", 1);
+    let d: std::sync::Arc<dyn imagenest_cloud::DynDriver> =
+        std::sync::Arc::new(sim.driver("delivery").unwrap());
+    assert_eq!(
+        regions_of(&d).await,
+        imagenest_core::regions::ALIBABA_REGIONS.len()
+    );
+    assert_eq!(Driver::name(&d), "alicloud");
+    // Futures are Send: they run on spawned tasks.
+    let id =
+        tokio::spawn({
+            let d = d.clone();
+            async move {
+                Driver::copy_image(&d, &copy("cn-hangzhou", &source, "cn-fuzhou", "dyn")).await
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(is_image_id(&id));
+}
