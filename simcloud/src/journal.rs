@@ -64,16 +64,17 @@ impl Journal {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
         }
-        let path = dir.join("journal.jsonl");
-        let state = replay(&path)?;
-        let mut journal = Journal {
-            dir: dir.to_path_buf(),
-            file: create_private(&dir.join("journal.jsonl.tmp")).map_err(io_err(dir))?,
-            appended: 0,
-            _lock: lock,
-        };
-        journal.compact(&state)?;
-        Ok((journal, state))
+        let state = replay(&dir.join("journal.jsonl"))?;
+        let file = write_snapshot(dir, &state)?;
+        Ok((
+            Journal {
+                dir: dir.to_path_buf(),
+                file,
+                appended: 0,
+                _lock: lock,
+            },
+            state,
+        ))
     }
 
     /// Appends one event (one `write` call).
@@ -98,27 +99,9 @@ impl Journal {
         self.appended >= COMPACT_AFTER
     }
 
-    /// Rewrites the journal as one snapshot line (temporary file, fsync, rename).
+    /// Rewrites the journal as one snapshot line.
     pub fn compact(&mut self, state: &State) -> Result<(), SimError> {
-        let tmp = self.dir.join("journal.jsonl.tmp");
-        let mut out = create_private(&tmp).map_err(io_err(&tmp))?;
-        let mut line = serde_json::to_vec(&Line::Snapshot {
-            snapshot: Box::new(state.clone()),
-        })
-        .map_err(|e| SimError::Corrupt {
-            path: tmp.clone(),
-            line: 0,
-            detail: e.to_string(),
-        })?;
-        line.push(b'\n');
-        out.write_all(&line).map_err(io_err(&tmp))?;
-        out.sync_all().map_err(io_err(&tmp))?;
-        let path = self.path();
-        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        self.file = write_snapshot(&self.dir, state)?;
         self.appended = 0;
         Ok(())
     }
@@ -126,6 +109,30 @@ impl Journal {
     fn path(&self) -> PathBuf {
         self.dir.join("journal.jsonl")
     }
+}
+
+/// Writes `state` as the whole journal of `dir` (temporary file, fsync, rename) and returns
+/// the journal opened for appending.
+fn write_snapshot(dir: &Path, state: &State) -> Result<File, SimError> {
+    let tmp = dir.join("journal.jsonl.tmp");
+    let mut out = create_private(&tmp).map_err(io_err(&tmp))?;
+    let mut line = serde_json::to_vec(&Line::Snapshot {
+        snapshot: Box::new(state.clone()),
+    })
+    .map_err(|e| SimError::Corrupt {
+        path: tmp.clone(),
+        line: 0,
+        detail: e.to_string(),
+    })?;
+    line.push(b'\n');
+    out.write_all(&line).map_err(io_err(&tmp))?;
+    out.sync_all().map_err(io_err(&tmp))?;
+    let path = dir.join("journal.jsonl");
+    std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(io_err(&path))
 }
 
 /// Creates (truncates) a file only its owner can read: the journal holds access key secrets.
@@ -174,4 +181,50 @@ fn replay(path: &Path) -> Result<State, SimError> {
         }
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Account;
+
+    fn account(name: &str) -> Event {
+        Event::Account {
+            account: Account {
+                name: name.into(),
+                account_id: crate::model::account_id_for(name),
+                access_key_id: format!("LTAI{name}"),
+                access_key_secret: "s".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_and_damage_elsewhere_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut j, mut state) = Journal::open(dir.path()).unwrap();
+            for (t, name) in [(1, "a"), (2, "b")] {
+                j.append(t, &account(name)).unwrap();
+                state.exec(t, account(name));
+            }
+            assert!(matches!(
+                Journal::open(dir.path()),
+                Err(SimError::Locked { .. })
+            ));
+        }
+        let path = dir.path().join("journal.jsonl");
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"t":3,"e":{"ev":"acc"#).unwrap();
+        drop(f);
+        let (j, state) = Journal::open(dir.path()).unwrap();
+        assert_eq!(state.accounts.len(), 2);
+        assert!(state.account_by_key("LTAIb").is_some());
+        drop(j);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "compacted into one snapshot line");
+        std::fs::write(&path, format!("garbage\n{text}")).unwrap();
+        let err = Journal::open(dir.path()).unwrap_err();
+        assert!(matches!(err, SimError::Corrupt { line: 1, .. }), "{err}");
+    }
 }
