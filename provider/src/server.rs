@@ -176,6 +176,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         validate_config(&e.schema, &config, &mut diags);
         e.imp.validate(&config, &mut diags);
+        locate(&e.schema, &mut diags);
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: diags.to_proto(),
         }))
@@ -191,6 +192,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         validate_config(&e.schema, &config, &mut diags);
         e.imp.validate(&config, &mut diags);
+        locate(&e.schema, &mut diags);
         Ok(Response::new(pb::validate_data_resource_config::Response {
             diagnostics: diags.to_proto(),
         }))
@@ -425,6 +427,32 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// Terraform 1.11 locates a path into a nested attribute's object only down to the
+/// attribute and its map keys or list indexes; a deeper path falls back to the whole
+/// block. Such paths are shortened to what Terraform can show, and the full path moves
+/// into the detail.
+fn locate(schema: &Schema, diags: &mut Diagnostics) {
+    use crate::value::{Path, Step};
+    for d in &mut diags.0 {
+        let Some(path) = &d.path else { continue };
+        let nested = matches!(
+            path.0.first(),
+            Some(Step::Attr(n)) if matches!(schema.attribute(n).map(|a| &a.kind), Some(crate::schema::AttrKind::Nested(..)))
+        );
+        if !nested {
+            continue;
+        }
+        let keep = 1 + path.0[1..]
+            .iter()
+            .take_while(|s| !matches!(s, Step::Attr(_)))
+            .count();
+        if keep < path.0.len() {
+            d.detail = format!("{path}: {}", d.detail);
+            d.path = Some(Path(path.0[..keep].to_vec()));
+        }
     }
 }
 
