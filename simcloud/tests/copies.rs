@@ -106,9 +106,9 @@ async fn client_token_makes_copies_idempotent() {
 
 #[tokio::test]
 async fn copies_take_time_proportional_to_size() {
-    // 4 GiB at 8 GiB/s: 500 ms; 1 GiB: 125 ms.
-    let (_dir, sim) = start(CopySpeed::GibPerSec(8.0)).await;
-    let big = vendor_image(&sim, "cn-hangzhou", 4);
+    // 24 GiB at 16 GiB/s: 1.5 s; 1 GiB: 62 ms.
+    let (_dir, sim) = start(CopySpeed::GibPerSec(16.0)).await;
+    let big = vendor_image(&sim, "cn-hangzhou", 24);
     let small = vendor_image(&sim, "cn-hangzhou", 1);
     let d = sim.driver("delivery").unwrap();
     let big_copy = d
