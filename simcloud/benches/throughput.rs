@@ -26,10 +26,12 @@ async fn start(dir: &std::path::Path) -> SimCloud {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this as a quick smoke test.
+    let full = std::env::args().any(|a| a == "--bench");
     let versions: usize = std::env::var("SIM_BENCH_VERSIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(if full { 1000 } else { 5 });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
