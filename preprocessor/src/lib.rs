@@ -1,1 +1,246 @@
-//! Span-preserving rewriting of image IDs in ROS and Terraform templates.
+//! Span-preserving rewriting of image IDs in ROS and Terraform templates (DESIGN §4).
+//!
+//! [`scan`] finds every image site of a template (ROS YAML/JSON, Terraform HCL/JSON, and
+//! Terraform embedded in a ROS `Workspace`) with its exact byte span and whether it holds a
+//! literal; [`resolve`] looks literals up and prepares edits; [`Resolution::write_to`] splices
+//! them into the original bytes. No document is ever re-serialised: an untouched template comes
+//! back byte for byte.
+//!
+//! ```
+//! use imagenest_preprocessor::{Format, Lookup, ScanOptions, resolve, scan};
+//! let text = "Resources:\n  Vm:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId: centos_7 # base\n";
+//! let sites = scan(text, Format::RosYaml, &ScanOptions::default()).unwrap();
+//! let res = resolve(text, &sites, |lit| if lit == "centos_7" { Lookup::Image("m-bp1".into()) } else { Lookup::NotAssociated });
+//! assert_eq!(res.apply(text), text.replace("centos_7", "m-bp1"));
+//! ```
+
+mod embed;
+pub mod error;
+mod flow;
+mod hcl;
+mod hcl_expr;
+mod resolve;
+mod scalar;
+pub mod site;
+mod tree;
+mod tree_sites;
+pub mod types;
+mod yaml;
+
+use std::path::Path;
+
+pub use error::{Error, Position};
+pub use resolve::{Edit, Lookup, Outcome, Resolution, resolve};
+pub use site::{ImageSite, NonLiteralKind, SiteValue};
+pub use types::ResourceTypes;
+
+use error::{PositionCursor, RawError};
+use site::Quoting;
+
+/// Largest template accepted by default (bigger input is refused, not scanned).
+pub const DEFAULT_MAX_SIZE: usize = 256 * 1024 * 1024;
+
+/// A template format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// ROS template in YAML (also JSON-looking YAML).
+    RosYaml,
+    /// ROS template in JSON.
+    RosJson,
+    /// Terraform native syntax (`.tf`).
+    Terraform,
+    /// Terraform JSON syntax (`.tf.json`).
+    TerraformJson,
+}
+
+impl Format {
+    /// The syntax the format is written in, for messages.
+    pub fn syntax(self) -> &'static str {
+        match self {
+            Format::RosYaml => "YAML",
+            Format::RosJson | Format::TerraformJson => "JSON",
+            Format::Terraform => "HCL",
+        }
+    }
+
+    /// Parses a `--format` value.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Some(match name {
+            "ros-yaml" | "yaml" => Format::RosYaml,
+            "ros-json" | "json" => Format::RosJson,
+            "tf" | "terraform" | "hcl" => Format::Terraform,
+            "tf-json" | "terraform-json" => Format::TerraformJson,
+            _ => return None,
+        })
+    }
+}
+
+/// Options of a scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Which resource types boot an image.
+    pub resource_types: ResourceTypes,
+    /// Inputs larger than this are refused.
+    pub max_size: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { resource_types: ResourceTypes::default(), max_size: DEFAULT_MAX_SIZE }
+    }
+}
+
+/// Whether a file name is one the preprocessor handles when walking a directory.
+pub fn is_template_path(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".tf", ".tf.json", ".yaml", ".yml", ".json", ".ros", ".template"].iter().any(|e| name.ends_with(e))
+}
+
+/// Picks the format from the file name, else from the content.
+pub fn detect_format(path: Option<&Path>, text: &str) -> Format {
+    let name = path.and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".tf.json") {
+        return Format::TerraformJson;
+    }
+    if name.ends_with(".tf") {
+        return Format::Terraform;
+    }
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        return Format::RosYaml;
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if body.starts_with('{') {
+        // JSON: Terraform JSON has lower-case top-level blocks, ROS capitalised sections.
+        let tf = ["\"resource\"", "\"variable\"", "\"provider\"", "\"terraform\"", "\"module\"", "\"data\"", "\"locals\"", "\"output\""];
+        if !body.contains("ROSTemplateFormatVersion") && tf.iter().any(|k| body.contains(k)) {
+            return Format::TerraformJson;
+        }
+        return if name.ends_with(".json") || serde_like_json(body) { Format::RosJson } else { Format::RosYaml };
+    }
+    if name.ends_with(".json") {
+        return Format::RosJson;
+    }
+    if body.contains("ROSTemplateFormatVersion") {
+        return Format::RosYaml;
+    }
+    let hcl_start = ["resource \"", "variable \"", "provider \"", "terraform {", "locals {", "data \"", "module \"", "output \""];
+    if body.lines().any(|l| hcl_start.iter().any(|k| l.starts_with(k))) {
+        return Format::Terraform;
+    }
+    Format::RosYaml
+}
+
+/// Cheap guess whether `{…}` text is strict JSON rather than YAML flow (no comments, quoted keys).
+fn serde_like_json(body: &str) -> bool {
+    !body.contains('#') && body.trim_start_matches('{').trim_start().starts_with('"')
+}
+
+/// Checks raw input before scanning: size limit, no NUL bytes, valid UTF-8.
+pub fn text_of<'b>(bytes: &'b [u8], name: &str, max_size: usize) -> Result<&'b str, Error> {
+    if bytes.len() > max_size {
+        return Err(Error::TooLarge { size: bytes.len(), limit: max_size });
+    }
+    if memchr::memchr(0, bytes).is_some() {
+        return Err(Error::Binary(name.to_string()));
+    }
+    std::str::from_utf8(bytes).map_err(|_| Error::Binary(name.to_string()))
+}
+
+/// Finds every image site of `text`, in order, with positions.
+pub fn scan(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageSite>, Error> {
+    if text.len() > opts.max_size {
+        return Err(Error::TooLarge { size: text.len(), limit: opts.max_size });
+    }
+    let mut sites = scan_sites(text, format, opts).map_err(|(raw, syntax)| raw.into_error(text, syntax))?;
+    sites.sort_by_key(|s| s.span.start);
+    let mut cursor = PositionCursor::new(text);
+    for s in &mut sites {
+        s.position = cursor.position(s.span.start);
+    }
+    Ok(sites)
+}
+
+/// Sites without positions; errors as byte offsets (so embedded scans can map them back).
+pub(crate) fn scan_sites(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageSite>, (RawError, &'static str)> {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let syntax = format.syntax();
+    match format {
+        Format::RosYaml | Format::RosJson | Format::TerraformJson => {
+            let mut sink = tree_sites::TreeSites::new(text, format != Format::RosYaml);
+            let scanned = if format == Format::RosYaml {
+                yaml::scan(text, start, &mut sink)
+            } else {
+                flow::scan_json(text, start, &mut sink)
+            };
+            scanned.map_err(|e| (e, syntax))?;
+            let workspace = std::mem::take(&mut sink.workspace);
+            let mut sites = sink.finish(&opts.resource_types);
+            for file in &workspace {
+                let embedded = embed::sites(text, file, opts).map_err(|e| {
+                    // Re-raise as an offset error at the Workspace scalar.
+                    (RawError::new(file.node.span.start, e.to_string()), syntax)
+                })?;
+                sites.extend(embedded);
+            }
+            Ok(sites)
+        }
+        Format::Terraform => hcl_sites(text, start, opts).map_err(|e| (e, syntax)),
+    }
+}
+
+fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSite>, RawError> {
+    use hcl_expr::Expr;
+    let h = hcl::scan(text, start)?;
+    let literal_of = |span: Option<&std::ops::Range<usize>>| -> Option<String> {
+        match hcl_expr::classify(&text[span?.clone()]) {
+            Expr::String { value } => Some(value),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for a in h.sites {
+        if !opts.resource_types.boots_image(&a.resource_type) {
+            continue;
+        }
+        let expr = &text[a.expr.clone()];
+        let (value, quoting) = match hcl_expr::classify(expr) {
+            Expr::String { value } => (SiteValue::Literal { literal: value }, Quoting::HclString),
+            Expr::Heredoc { value, content } => (
+                SiteValue::Literal { literal: value },
+                Quoting::HclHeredoc { content: a.expr.start + content.start..a.expr.start + content.end },
+            ),
+            Expr::NonLiteral { kind, name, inner } => {
+                let inner_kind = match (kind, inner.as_deref()) {
+                    (NonLiteralKind::Interpolation, Some("var")) => NonLiteralKind::Var,
+                    (NonLiteralKind::Interpolation, Some("local")) => NonLiteralKind::Local,
+                    (NonLiteralKind::Interpolation, Some("data")) => NonLiteralKind::Data,
+                    (k, _) => k,
+                };
+                let default = match (inner_kind, name.as_deref()) {
+                    (NonLiteralKind::Var, Some(n)) => Some(literal_of(h.variables.get(n))),
+                    (NonLiteralKind::Local, Some(n)) => Some(literal_of(h.locals.get(n))),
+                    _ => None,
+                };
+                let (reason, hint) = hcl_expr::explain(inner_kind, name.as_deref(), default.as_ref().map(|d| d.as_deref()));
+                let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind {
+                    format!("an interpolation of {reason}")
+                } else {
+                    reason
+                };
+                (SiteValue::NonLiteral { kind, expression: site::shorten(expr), reason, hint }, Quoting::None)
+            }
+        };
+        out.push(ImageSite {
+            resource: format!("{}.{}", a.resource_type, a.name),
+            resource_type: a.resource_type,
+            property: a.property,
+            embedded_in: None,
+            span: a.expr,
+            position: Position { line: 0, column: 0 },
+            value,
+            quoting,
+        });
+    }
+    Ok(out)
+}

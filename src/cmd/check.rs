@@ -1,14 +1,100 @@
-//! `imagenest check`: see DESIGN §4 (being built in the preprocessor issue).
+//! `imagenest check`: report every image site of templates and whether it can be resolved
+//! (DESIGN §4). Exit 0 when every site is a literal, 1 when one is not, 2 on usage, I/O or
+//! parse errors.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use imagenest_preprocessor::{SiteValue, ScanOptions};
+
+use super::EXIT_USAGE;
+use super::resolve::common::{self, FileReport, ReportFormat, SiteReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    report: ReportFormat,
+    /// Another resource type whose image property boots an instance (repeatable).
+    #[arg(long = "resource-type", value_name = "TYPE")]
+    resource_types: Vec<String>,
+    /// Template format instead of detecting it: ros-yaml, ros-json, tf, tf-json.
+    #[arg(long)]
+    format: Option<String>,
     /// Template files or directories (`-` for stdin).
-    paths: Vec<std::path::PathBuf>,
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = args.paths;
-    anyhow::bail!("imagenest check is not built yet")
+    let (opts, format) = super::resolve::scan_setup(&args.resource_types, args.format.as_deref())?;
+    let inputs = common::collect_inputs(&args.paths)?;
+    Ok(check(inputs, format, &opts, args.report))
+}
+
+fn check(inputs: Vec<common::Input>, format: Option<imagenest_preprocessor::Format>, opts: &ScanOptions, report: ReportFormat) -> ExitCode {
+    let mut scanned = Vec::new();
+    let mut failed: Vec<(common::Input, String)> = Vec::new();
+    for input in inputs {
+        match common::scan_input(input, format, opts) {
+            Ok(s) => scanned.push(s),
+            Err(e) => failed.push(e),
+        }
+    }
+    let mut findings = 0usize;
+    let mut literals = 0usize;
+    for s in &scanned {
+        for site in &s.sites {
+            match site.value {
+                SiteValue::Literal { .. } => literals += 1,
+                SiteValue::NonLiteral { .. } => findings += 1,
+            }
+        }
+    }
+    match report {
+        ReportFormat::Text => {
+            for (input, msg) in &failed {
+                let _ = input;
+                eprintln!("error: {msg}");
+            }
+            for s in &scanned {
+                for site in &s.sites {
+                    let error = site.value.literal().is_none();
+                    println!("{}", common::site_line(&s.input.name, site, None, error));
+                }
+            }
+            println!(
+                "{} image sites in {} files: {literals} literal, {findings} not literal{}",
+                literals + findings,
+                scanned.len(),
+                if failed.is_empty() { String::new() } else { format!(", {} files could not be read", failed.len()) }
+            );
+        }
+        ReportFormat::Json => {
+            let mut files: Vec<FileReport<'_>> = Vec::new();
+            for (input, msg) in &failed {
+                files.push(FileReport { file: &input.name, format: None, error: Some(msg), sites: Vec::new() });
+            }
+            for s in &scanned {
+                let sites = s
+                    .sites
+                    .iter()
+                    .map(|site| SiteReport { file: &s.input.name, site, outcome: None, error: site.value.literal().is_none() })
+                    .collect();
+                files.push(FileReport { file: &s.input.name, format: Some(s.format), error: None, sites });
+            }
+            let doc = serde_json::json!({
+                "files": files,
+                "summary": {"sites": literals + findings, "literal": literals, "not_literal": findings, "unreadable_files": failed.len()},
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+    if !failed.is_empty() {
+        ExitCode::from(EXIT_USAGE)
+    } else if findings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -1,0 +1,218 @@
+//! Resolving image sites: look each literal up, then splice replacements into the original
+//! bytes. Nothing else of the template is touched, and quoting is kept whenever it is valid.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::hcl_expr;
+use crate::site::{ImageSite, Outer, Quoting, SiteValue};
+
+/// What the mapping source says about one literal in the target region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The image to write.
+    Image(String),
+    /// The literal has no association: left alone (an error under `--strict`).
+    NotAssociated,
+    /// Associated, but no image can be used (not distributed to the region, no permission, …).
+    Unavailable(String),
+}
+
+/// The outcome at one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The literal was replaced by `image`.
+    Replaced {
+        /// The image ID written.
+        image: String,
+    },
+    /// The literal has no association; left as it is.
+    Unassociated,
+    /// Associated but unusable, or not writable here: left as it is.
+    Failed {
+        /// Why.
+        message: String,
+    },
+    /// Not a literal: left as it is (see the site's reason).
+    NonLiteral,
+}
+
+/// One replacement: the bytes at `span` become `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// Byte range in the original template.
+    pub span: Range<usize>,
+    /// The new bytes.
+    pub text: String,
+}
+
+/// The result of resolving a template's sites.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolution {
+    /// Edits in ascending, non-overlapping order.
+    pub edits: Vec<Edit>,
+    /// One outcome per site, in the order of the sites.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Looks up every literal site and prepares the edits. `sites` must come from a scan of `text`.
+pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> Lookup) -> Resolution {
+    let mut res = Resolution::default();
+    for site in sites {
+        let outcome = match &site.value {
+            SiteValue::NonLiteral { .. } => Outcome::NonLiteral,
+            SiteValue::Literal { literal } => match lookup(literal) {
+                Lookup::NotAssociated => Outcome::Unassociated,
+                Lookup::Unavailable(message) => Outcome::Failed { message },
+                Lookup::Image(image) => match edit_for(text, site, &image) {
+                    Ok(edit) => {
+                        res.edits.push(edit);
+                        Outcome::Replaced { image }
+                    }
+                    Err(message) => Outcome::Failed { message },
+                },
+            },
+        };
+        res.outcomes.push(outcome);
+    }
+    res.edits.sort_by_key(|e| e.span.start);
+    res.edits.dedup_by(|b, a| b.span.start < a.span.end);
+    res
+}
+
+impl Resolution {
+    /// Whether any byte changes.
+    pub fn changes(&self, text: &str) -> bool {
+        self.edits.iter().any(|e| text.get(e.span.clone()) != Some(e.text.as_str()))
+    }
+
+    /// The rewritten template.
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = Vec::with_capacity(text.len() + self.edits.len() * 8);
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(text, &mut out);
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Streams the rewritten template to `w` (no copy of the whole text is made).
+    pub fn write_to(&self, text: &str, w: &mut impl Write) -> io::Result<()> {
+        let b = text.as_bytes();
+        let mut at = 0;
+        for e in &self.edits {
+            w.write_all(&b[at..e.span.start])?;
+            w.write_all(e.text.as_bytes())?;
+            at = e.span.end;
+        }
+        w.write_all(&b[at..])
+    }
+}
+
+/// The edit that writes `image` at `site`, keeping the site's quoting when it is valid.
+fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<Edit, String> {
+    let whole = |t: String| Ok(Edit { span: site.span.clone(), text: t });
+    match &site.quoting {
+        Quoting::YamlPlain => whole(if yaml_plain_safe(image) { image.to_string() } else { double_quoted(image) }),
+        Quoting::YamlSingle => {
+            if image.chars().any(char::is_control) {
+                whole(double_quoted(image))
+            } else {
+                whole(format!("'{}'", image.replace('\'', "''")))
+            }
+        }
+        Quoting::YamlDouble | Quoting::JsonString => whole(double_quoted(image)),
+        Quoting::YamlBlock { content } => {
+            let one_line = !image.is_empty() && !image.chars().any(char::is_control) && image.trim() == image && !image.starts_with('#');
+            if one_line && content.start < content.end {
+                Ok(Edit { span: content.clone(), text: image.to_string() })
+            } else {
+                whole(double_quoted(image))
+            }
+        }
+        Quoting::HclString => whole(format!("\"{}\"", hcl_expr::escape_string(image))),
+        Quoting::HclHeredoc { content } => {
+            let body = &text[content.clone()];
+            let trimmed = body.trim_end_matches(['\n', '\r']);
+            if image.contains('\n') || trimmed.contains('\n') {
+                whole(format!("\"{}\"", hcl_expr::escape_string(image)))
+            } else {
+                Ok(Edit { span: content.start..content.start + trimmed.len(), text: image.to_string() })
+            }
+        }
+        Quoting::Embedded { outer } => {
+            let inner = hcl_expr::escape_string(image);
+            let t = match outer {
+                Outer::Block if !inner.contains(['\n', '\r']) => inner,
+                Outer::Double => {
+                    let q = double_quoted(&inner);
+                    q[1..q.len() - 1].to_string()
+                }
+                Outer::Single if !inner.chars().any(char::is_control) => inner.replace('\'', "''"),
+                Outer::Plain if yaml_plain_safe(&inner) => inner,
+                _ => return Err(format!("cannot write `{image}` inside the embedded Terraform scalar")),
+            };
+            whole(t)
+        }
+        Quoting::None => Err("this value cannot be rewritten in place".to_string()),
+    }
+}
+
+/// A double-quoted scalar valid in both YAML and JSON.
+pub(crate) fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether `s` can be written as a YAML plain scalar in any context and still mean this string.
+pub(crate) fn yaml_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    if s.ends_with(char::is_whitespace) || s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    if s.chars().any(|c| c.is_control() || ",[]{}".contains(c) || c == '\u{feff}') {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(lower.as_str(), "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf" | "+.inf") {
+        return false;
+    }
+    let numeric = s.chars().all(|c| c.is_ascii_digit() || "+-._eExXoObB".contains(c)) && s.chars().any(|c| c.is_ascii_digit());
+    !numeric
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_safety() {
+        assert!(yaml_plain_safe("m-bp1abc"));
+        assert!(yaml_plain_safe("centos_7_9_x64_20G_alibase_20240628.vhd"));
+        for bad in ["", "123", "1e5", "true", "No", "a: b", "#x", "- x", "a,b", "x ", "null"] {
+            assert!(!yaml_plain_safe(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn double_quoting() {
+        assert_eq!(double_quoted("a\"b\\c\n"), r#""a\"b\\c\n""#);
+    }
+}

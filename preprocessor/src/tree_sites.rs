@@ -1,0 +1,311 @@
+//! Image sites of ROS templates (YAML or JSON) and of Terraform JSON, from the tree scanners.
+
+use std::collections::HashMap;
+
+use crate::hcl_expr::{self, Expr};
+use crate::scalar;
+use crate::site::{ImageSite, NonLiteralKind, Quoting, SiteValue, default_hint, shorten};
+use crate::tree::{Key, Node, NodeKind, ScalarStyle, TreeSink};
+use crate::types::ResourceTypes;
+use crate::error::Position;
+
+#[derive(Debug)]
+struct Candidate {
+    doc: u32,
+    resource: String,
+    /// Known at once for Terraform JSON; looked up by resource for ROS.
+    resource_type: Option<String>,
+    property: String,
+    node: Node,
+    /// For a mapping value: its first key (`Ref`, `Fn::Join`) and, for `Ref`, the target.
+    first_key: Option<String>,
+    ref_target: Option<String>,
+}
+
+/// A `Workspace` file of a ROS template that embeds Terraform.
+#[derive(Debug)]
+pub(crate) struct WorkspaceFile {
+    pub name: String,
+    pub node: Node,
+}
+
+/// Collects candidate sites while a YAML or JSON scanner runs.
+pub(crate) struct TreeSites<'t> {
+    text: &'t str,
+    doc: u32,
+    terraform_json: bool,
+    types: HashMap<(u32, String), String>,
+    candidates: Vec<Candidate>,
+    open: Option<(usize, usize)>,
+    params: HashMap<String, String>,
+    tf_vars: HashMap<String, String>,
+    pub workspace: Vec<WorkspaceFile>,
+}
+
+impl<'t> TreeSites<'t> {
+    pub fn new(text: &'t str, terraform_json: bool) -> Self {
+        TreeSites {
+            text,
+            doc: 0,
+            terraform_json,
+            types: HashMap::new(),
+            candidates: Vec::new(),
+            open: None,
+            params: HashMap::new(),
+            tf_vars: HashMap::new(),
+            workspace: Vec::new(),
+        }
+    }
+
+    fn scalar_value(&self, node: &Node) -> Option<String> {
+        match node.kind {
+            NodeKind::Scalar(style) if node.tag.is_none() || self.is_str_tag(node) => {
+                Some(scalar::decode(self.text, style, node.span.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    fn is_str_tag(&self, node: &Node) -> bool {
+        node.tag.as_ref().is_some_and(|t| &self.text[t.clone()] == "!!str")
+    }
+
+    /// Turns the candidates into image sites of image-booting types.
+    pub fn finish(self, types: &ResourceTypes) -> Vec<ImageSite> {
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            let ty = match &c.resource_type {
+                Some(t) => t.clone(),
+                None => match self.types.get(&(c.doc, c.resource.clone())) {
+                    Some(t) => t.clone(),
+                    None => continue,
+                },
+            };
+            if !types.boots_image(&ty) {
+                continue;
+            }
+            let (value, quoting) = if c.resource_type.is_some() { self.classify_tf(c) } else { self.classify_ros(c) };
+            out.push(ImageSite {
+                resource: c.resource.clone(),
+                resource_type: ty,
+                property: c.property.clone(),
+                embedded_in: None,
+                span: match c.node.kind {
+                    NodeKind::Scalar(ScalarStyle::Block { header, .. }) => header..c.node.span.end,
+                    _ => c.node.span.clone(),
+                },
+                position: Position { line: 0, column: 0 },
+                value,
+                quoting,
+            });
+        }
+        out
+    }
+
+    fn literal_quoting(&self, node: &Node) -> Quoting {
+        match node.kind {
+            NodeKind::Scalar(ScalarStyle::Plain) => Quoting::YamlPlain,
+            NodeKind::Scalar(ScalarStyle::Single) => Quoting::YamlSingle,
+            NodeKind::Scalar(ScalarStyle::Double) => Quoting::YamlDouble,
+            NodeKind::Scalar(ScalarStyle::Block { .. }) => {
+                let s = node.span.clone();
+                let first = s.start + self.text[s.clone()].bytes().take_while(|&b| b == b' ' || b == b'\r' || b == b'\n').count();
+                Quoting::YamlBlock { content: first.min(s.end)..s.end }
+            }
+            _ => Quoting::None,
+        }
+    }
+
+    fn classify_ros(&self, c: &Candidate) -> (SiteValue, Quoting) {
+        let node = &c.node;
+        let tag = node.tag.as_ref().map(|t| &self.text[t.clone()]);
+        let non = |kind, expression: String, reason: String, hint: Option<String>| {
+            (SiteValue::NonLiteral { kind, expression: shorten(&expression), reason, hint }, Quoting::None)
+        };
+        const LIMIT: &str = "Compute Nest associates only literal image IDs";
+        let param_hint = |name: &str| default_hint("parameter", name, self.params.get(name).map(String::as_str));
+        match (node.kind, tag) {
+            (NodeKind::Scalar(ScalarStyle::Empty), None) => non(
+                NonLiteralKind::Other,
+                String::new(),
+                "the image ID is empty (null)".into(),
+                Some("write the image ID literal here".into()),
+            ),
+            (NodeKind::Scalar(style), None | Some("!!str")) => {
+                let literal = scalar::decode(self.text, style, node.span.clone());
+                (SiteValue::Literal { literal }, self.literal_quoting(node))
+            }
+            (NodeKind::Scalar(style), Some(t)) => {
+                let arg = scalar::decode(self.text, style, node.span.clone());
+                let hint = if t == "!Ref" { Some(param_hint(&arg)) } else { None };
+                non(
+                    NonLiteralKind::Tag,
+                    format!("{t} {arg}"),
+                    format!("the YAML tag `{t}` makes the value computed at deploy time; {LIMIT}"),
+                    hint.or(Some("write the image ID literal here".into())),
+                )
+            }
+            (NodeKind::Alias, _) => non(
+                NonLiteralKind::Alias,
+                self.text[node.span.clone()].to_string(),
+                format!("a YAML alias refers to a value written elsewhere; {LIMIT} written at the site"),
+                Some("write the literal here instead of the alias".into()),
+            ),
+            (NodeKind::Mapping | NodeKind::Sequence, Some(t)) => non(
+                NonLiteralKind::Tag,
+                t.to_string(),
+                format!("the YAML tag `{t}` makes the value computed at deploy time; {LIMIT}"),
+                None,
+            ),
+            (NodeKind::Mapping, None) => match c.first_key.as_deref() {
+                Some("Ref") => {
+                    let target = c.ref_target.clone().unwrap_or_default();
+                    non(
+                        NonLiteralKind::Ref,
+                        format!("Ref: {target}"),
+                        format!("`Ref` is resolved at deploy time; {LIMIT}"),
+                        Some(param_hint(&target)),
+                    )
+                }
+                Some(f) if f.starts_with("Fn::") => non(
+                    NonLiteralKind::Function,
+                    f.to_string(),
+                    format!("`{f}` is computed at deploy time; {LIMIT}"),
+                    Some("write the image ID literal here".into()),
+                ),
+                other => non(
+                    NonLiteralKind::Other,
+                    other.unwrap_or("{}").to_string(),
+                    format!("a mapping is not a literal string; {LIMIT}"),
+                    None,
+                ),
+            },
+            (NodeKind::Sequence, None) => non(
+                NonLiteralKind::Other,
+                "[…]".into(),
+                format!("a list is not a literal string; {LIMIT}"),
+                None,
+            ),
+        }
+    }
+
+    fn classify_tf(&self, c: &Candidate) -> (SiteValue, Quoting) {
+        let node = &c.node;
+        let raw = &self.text[node.span.clone()];
+        if let NodeKind::Scalar(ScalarStyle::Double) = node.kind {
+            let s = scalar::decode(self.text, ScalarStyle::Double, node.span.clone());
+            if !hcl_expr::has_template(&s) {
+                let literal = s.replace("$${", "${").replace("%%{", "%{");
+                return (SiteValue::Literal { literal }, Quoting::JsonString);
+            }
+            let quoted = format!("\"{}\"", s.replace('"', "\\\""));
+            if let Expr::NonLiteral { kind, name, .. } = hcl_expr::classify(&quoted) {
+                let inner = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')).map(str::trim).map(hcl_expr::classify);
+                let default = match (&inner, name.as_deref()) {
+                    (Some(Expr::NonLiteral { kind: NonLiteralKind::Var, .. }), Some(n)) => Some(self.tf_vars.get(n).map(String::as_str)),
+                    _ => None,
+                };
+                let (reason, hint) = match inner {
+                    Some(Expr::NonLiteral { kind: k, name: n, .. }) => hcl_expr::explain(k, n.as_deref(), default),
+                    _ => hcl_expr::explain(kind, name.as_deref(), None),
+                };
+                return (
+                    SiteValue::NonLiteral { kind, expression: shorten(&s), reason, hint },
+                    Quoting::None,
+                );
+            }
+        }
+        let (reason, hint) = hcl_expr::explain(NonLiteralKind::Other, None, None);
+        (SiteValue::NonLiteral { kind: NonLiteralKind::Other, expression: shorten(raw), reason, hint }, Quoting::None)
+    }
+}
+
+impl TreeSink for TreeSites<'_> {
+    fn document(&mut self) {
+        self.doc += 1;
+        self.open = None;
+    }
+
+    fn node(&mut self, path: &[Key<'_>], node: &Node) {
+        if let Some((idx, depth)) = self.open {
+            if path.len() <= depth {
+                self.open = None;
+            } else if path.len() == depth + 1 {
+                let first = path[depth].as_str().map(str::to_string);
+                let target = if first.as_deref() == Some("Ref") { self.scalar_value(node) } else { None };
+                let c = &mut self.candidates[idx];
+                if c.first_key.is_none() {
+                    c.first_key = first;
+                    c.ref_target = target;
+                }
+            }
+        }
+        let Some(k0) = path.first().and_then(Key::as_str) else { return };
+        match k0 {
+            "Resources" if path.len() >= 3 => {
+                let Some(id) = path[1].as_str() else { return };
+                if path.len() == 3 && path[2].is("Type") {
+                    if let Some(t) = self.scalar_value(node) {
+                        self.types.insert((self.doc, id.to_string()), t);
+                    }
+                    return;
+                }
+                if path.len() >= 4 && path[2].is("Properties") && path[path.len() - 1].is("ImageId") {
+                    let property = path[2..]
+                        .iter()
+                        .map(|k| k.as_str().unwrap_or("*"))
+                        .filter(|k| *k != "*")
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
+                        self.open = Some((self.candidates.len(), path.len()));
+                    }
+                    self.candidates.push(Candidate {
+                        doc: self.doc,
+                        resource: id.to_string(),
+                        resource_type: None,
+                        property,
+                        node: node.clone(),
+                        first_key: None,
+                        ref_target: None,
+                    });
+                }
+            }
+            "Parameters" if path.len() == 3 && path[2].is("Default") => {
+                if let (Some(name), Some(v)) = (path[1].as_str(), self.scalar_value(node)) {
+                    self.params.insert(name.to_string(), v);
+                }
+            }
+            "Workspace" if path.len() == 2 && matches!(node.kind, NodeKind::Scalar(_)) => {
+                if let Some(name) = path[1].as_str() {
+                    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+                        self.workspace.push(WorkspaceFile { name: name.to_string(), node: node.clone() });
+                    }
+                }
+            }
+            "resource" if self.terraform_json && path[path.len() - 1].is("image_id") => {
+                let keys: Vec<&str> = path.iter().filter_map(Key::as_str).collect();
+                if keys.len() >= 4 {
+                    self.candidates.push(Candidate {
+                        doc: self.doc,
+                        resource: format!("{}.{}", keys[1], keys[2]),
+                        resource_type: Some(keys[1].to_string()),
+                        property: keys[3..].join("."),
+                        node: node.clone(),
+                        first_key: None,
+                        ref_target: None,
+                    });
+                }
+            }
+            "variable" if self.terraform_json => {
+                let keys: Vec<&str> = path.iter().filter_map(Key::as_str).collect();
+                if keys.len() == 3 && keys[2] == "default" {
+                    if let Some(v) = self.scalar_value(node) {
+                        self.tf_vars.insert(keys[1].to_string(), v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
