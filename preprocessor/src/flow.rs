@@ -21,7 +21,7 @@ pub(crate) struct Flow<'a, 'p, S> {
 }
 
 /// Scans a whole JSON document from byte `start`.
-pub(crate) fn scan_json<S: TreeSink>(text: &str, start: usize, sink: &mut S) -> RawResult<()> {
+pub(crate) fn scan_json<'a, S: TreeSink<'a>>(text: &'a str, start: usize, sink: &mut S) -> RawResult<()> {
     let mut path = Vec::new();
     let mut f = Flow::new(text, &mut path, sink, true, 0);
     let p = f.ws(start);
@@ -41,7 +41,7 @@ fn is_flow_indicator(b: u8) -> bool {
     matches!(b, b',' | b'[' | b']' | b'{' | b'}')
 }
 
-impl<'a, 'p, S: TreeSink> Flow<'a, 'p, S> {
+impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
     pub fn new(text: &'a str, path: &'p mut Vec<Key<'a>>, sink: &'p mut S, json: bool, depth: usize) -> Self {
         Flow { s: text.as_bytes(), text, path, sink, json, depth, quiet: 0 }
     }

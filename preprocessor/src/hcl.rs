@@ -4,6 +4,7 @@
 //! It understands what can hide a brace or a line break: strings with `${…}` / `%{…}` templates
 //! (nested, `$${` escapes), heredocs (`<<EOT`, `<<-EOT`), and `#`, `//`, `/* */` comments.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -12,19 +13,19 @@ use crate::yaml::MAX_DEPTH;
 
 /// An `image_id` argument inside a `resource` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HclAttr {
-    pub resource_type: String,
-    pub name: String,
+pub(crate) struct HclAttr<'a> {
+    pub resource_type: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     /// Nested block path plus the argument (`image_id`, `manager.image_id`).
-    pub property: String,
+    pub property: Cow<'static, str>,
     /// The expression, trimmed.
     pub expr: Range<usize>,
 }
 
 /// What a scan of one HCL file found.
 #[derive(Debug, Default)]
-pub(crate) struct HclScan {
-    pub sites: Vec<HclAttr>,
+pub(crate) struct HclScan<'a> {
+    pub sites: Vec<HclAttr<'a>>,
     /// `variable "x" { default = … }`: name → expression span.
     pub variables: HashMap<String, Range<usize>>,
     /// `locals { x = … }`: name → expression span.
@@ -32,16 +33,16 @@ pub(crate) struct HclScan {
 }
 
 #[derive(Clone)]
-enum Ctx {
+enum Ctx<'a> {
     Top,
-    Resource { ty: String, name: String, nested: String },
+    Resource { ty: Cow<'a, str>, name: Cow<'a, str>, nested: String },
     Variable(String),
     Locals,
     Other,
 }
 
 /// Scans HCL `text` from byte `start`.
-pub(crate) fn scan(text: &str, start: usize) -> RawResult<HclScan> {
+pub(crate) fn scan(text: &str, start: usize) -> RawResult<HclScan<'_>> {
     let mut h = Hcl { s: text.as_bytes(), text, out: HclScan::default() };
     h.body(start, 0, &Ctx::Top, None)?;
     Ok(h.out)
@@ -50,7 +51,7 @@ pub(crate) fn scan(text: &str, start: usize) -> RawResult<HclScan> {
 struct Hcl<'a> {
     s: &'a [u8],
     text: &'a str,
-    out: HclScan,
+    out: HclScan<'a>,
 }
 
 #[inline]
@@ -63,7 +64,7 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b >= 0x80
 }
 
-impl Hcl<'_> {
+impl<'a> Hcl<'a> {
     #[inline]
     fn at(&self, i: usize) -> u8 {
         if i < self.s.len() { self.s[i] } else { 0 }
@@ -115,7 +116,7 @@ impl Hcl<'_> {
         p
     }
 
-    fn body(&mut self, mut p: usize, depth: usize, ctx: &Ctx, open: Option<usize>) -> RawResult<usize> {
+    fn body(&mut self, mut p: usize, depth: usize, ctx: &Ctx<'a>, open: Option<usize>) -> RawResult<usize> {
         if depth > MAX_DEPTH {
             return Err(RawError::new(p, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
@@ -145,19 +146,20 @@ impl Hcl<'_> {
                 p = next;
                 continue;
             }
-            let mut labels: Vec<String> = Vec::new();
+            let mut labels: Vec<Cow<'a, str>> = Vec::new();
             loop {
                 q = self.skip_inline(q)?;
                 match self.at(q) {
                     b'"' => {
                         let (e, _) = self.string_end(q)?;
-                        labels.push(crate::hcl_expr::decode_string(&self.text[q + 1..e - 1]));
+                        let raw = &self.text[q + 1..e - 1];
+                        labels.push(if raw.contains(['\\', '$', '%']) { Cow::Owned(crate::hcl_expr::decode_string(raw)) } else { Cow::Borrowed(raw) });
                         q = e;
                     }
                     b'{' => break,
                     c if is_ident_start(c) => {
                         let e = self.ident_end(q);
-                        labels.push(self.text[q..e].to_string());
+                        labels.push(Cow::Borrowed(&self.text[q..e]));
                         q = e;
                     }
                     _ => {
@@ -168,12 +170,12 @@ impl Hcl<'_> {
             let child = match ctx {
                 Ctx::Top => match (name, labels.len()) {
                     ("resource", 2) => Ctx::Resource { ty: labels[0].clone(), name: labels[1].clone(), nested: String::new() },
-                    ("variable", 1) => Ctx::Variable(labels[0].clone()),
+                    ("variable", 1) => Ctx::Variable(labels[0].to_string()),
                     ("locals", 0) => Ctx::Locals,
                     _ => Ctx::Other,
                 },
                 Ctx::Resource { ty, name: rn, nested } => {
-                    let step = if name == "dynamic" { labels.first().map_or(name, String::as_str) } else { name };
+                    let step = if name == "dynamic" { labels.first().map_or(name, |l| l.as_ref()) } else { name };
                     Ctx::Resource { ty: ty.clone(), name: rn.clone(), nested: format!("{nested}{step}.") }
                 }
                 _ => Ctx::Other,
@@ -182,12 +184,12 @@ impl Hcl<'_> {
         }
     }
 
-    fn attribute(&mut self, ctx: &Ctx, name: &str, expr: Range<usize>) {
+    fn attribute(&mut self, ctx: &Ctx<'a>, name: &str, expr: Range<usize>) {
         match ctx {
             Ctx::Resource { ty, name: rn, nested } if name == "image_id" => self.out.sites.push(HclAttr {
                 resource_type: ty.clone(),
                 name: rn.clone(),
-                property: format!("{nested}image_id"),
+                property: if nested.is_empty() { Cow::Borrowed("image_id") } else { Cow::Owned(format!("{nested}image_id")) },
                 expr,
             }),
             Ctx::Variable(v) if name == "default" => {

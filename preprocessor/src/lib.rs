@@ -31,7 +31,7 @@ use std::path::Path;
 
 pub use error::{Error, Position};
 pub use resolve::{Edit, Lookup, Outcome, Resolution, resolve};
-pub use site::{ImageSite, NonLiteralKind, SiteValue};
+pub use site::{ImageSite, NonLiteral, NonLiteralKind, SiteValue};
 pub use types::ResourceTypes;
 
 use error::{PositionCursor, RawError};
@@ -147,6 +147,17 @@ pub fn text_of<'b>(bytes: &'b [u8], name: &str, max_size: usize) -> Result<&'b s
     std::str::from_utf8(bytes).map_err(|_| Error::Binary(name.to_string()))
 }
 
+/// Like [`text_of`] for owned bytes: no copy, one UTF-8 check.
+pub fn text_from_bytes(bytes: Vec<u8>, name: &str, max_size: usize) -> Result<String, Error> {
+    if bytes.len() > max_size {
+        return Err(Error::TooLarge { size: bytes.len(), limit: max_size });
+    }
+    if memchr::memchr(0, &bytes).is_some() {
+        return Err(Error::Binary(name.to_string()));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::Binary(name.to_string()))
+}
+
 /// Finds every image site of `text`, in order, with positions.
 pub fn scan(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageSite>, Error> {
     if text.len() > opts.max_size {
@@ -198,11 +209,9 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
             _ => None,
         }
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(h.sites.len());
     for a in h.sites {
-        if !opts.resource_types.boots_image(&a.resource_type) {
-            continue;
-        }
+        let Some(resource_type) = opts.resource_types.lookup(&a.resource_type) else { continue };
         let expr = &text[a.expr.clone()];
         let (value, quoting) = match hcl_expr::classify(expr) {
             Expr::String { value } => (SiteValue::Literal { literal: value }, Quoting::HclString),
@@ -228,12 +237,12 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
                 } else {
                     reason
                 };
-                (SiteValue::NonLiteral { kind, expression: site::shorten(expr), reason, hint }, Quoting::None)
+                (SiteValue::non_literal(kind, site::shorten(expr), reason, hint), Quoting::None)
             }
         };
         out.push(ImageSite {
             resource: format!("{}.{}", a.resource_type, a.name),
-            resource_type: a.resource_type,
+            resource_type,
             property: a.property,
             embedded_in: None,
             span: a.expr,

@@ -60,10 +60,10 @@ pub struct Resolution {
 
 /// Looks up every literal site and prepares the edits. `sites` must come from a scan of `text`.
 pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> Lookup) -> Resolution {
-    let mut res = Resolution::default();
+    let mut res = Resolution { edits: Vec::with_capacity(sites.len()), outcomes: Vec::with_capacity(sites.len()) };
     for site in sites {
         let outcome = match &site.value {
-            SiteValue::NonLiteral { .. } => Outcome::NonLiteral,
+            SiteValue::NonLiteral(_) => Outcome::NonLiteral,
             SiteValue::Literal { literal } => match lookup(literal) {
                 Lookup::NotAssociated => Outcome::Unassociated,
                 Lookup::Unavailable(message) => Outcome::Failed { message },

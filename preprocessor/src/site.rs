@@ -1,5 +1,6 @@
 //! Image sites: where a template names the image an instance boots from, and what is there.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -12,10 +13,10 @@ pub struct ImageSite {
     /// The resource: a ROS logical ID, or `type.name` for Terraform.
     pub resource: String,
     /// The resource type (`ALIYUN::ECS::Instance`, `alicloud_instance`).
-    pub resource_type: String,
+    pub resource_type: Cow<'static, str>,
     /// The property path inside the resource (`Properties.ImageId`, `image_id`,
     /// `manager.manager_node.image_id`).
-    pub property: String,
+    pub property: Cow<'static, str>,
     /// For Terraform embedded in a ROS template: the `Workspace` file (`Workspace/main.tf`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedded_in: Option<String>,
@@ -42,17 +43,27 @@ pub enum SiteValue {
         literal: String,
     },
     /// Anything else: cannot be associated; `check` reports it as an error.
-    NonLiteral {
-        /// What kind of expression it is.
-        kind: NonLiteralKind,
-        /// The expression as written (shortened).
-        expression: String,
-        /// Why it cannot be associated.
-        reason: String,
-        /// What to do instead, when we know.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        hint: Option<String>,
-    },
+    NonLiteral(Box<NonLiteral>),
+}
+
+/// A value at an image site that is not a literal string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NonLiteral {
+    /// What kind of expression it is.
+    pub kind: NonLiteralKind,
+    /// The expression as written (shortened).
+    pub expression: String,
+    /// Why it cannot be associated.
+    pub reason: String,
+    /// What to do instead, when we know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl SiteValue {
+    pub(crate) fn non_literal(kind: NonLiteralKind, expression: String, reason: String, hint: Option<String>) -> Self {
+        SiteValue::NonLiteral(Box::new(NonLiteral { kind, expression, reason, hint }))
+    }
 }
 
 impl SiteValue {
@@ -60,7 +71,7 @@ impl SiteValue {
     pub fn literal(&self) -> Option<&str> {
         match self {
             SiteValue::Literal { literal } => Some(literal),
-            SiteValue::NonLiteral { .. } => None,
+            SiteValue::NonLiteral(_) => None,
         }
     }
 }

@@ -72,9 +72,9 @@ pub(crate) struct Node {
 }
 
 /// Receives every node of a document in order, with its path.
-pub(crate) trait TreeSink {
+pub(crate) trait TreeSink<'a> {
     /// A new document starts (YAML `---`); paths restart at the root.
     fn document(&mut self) {}
     /// A node at `path`.
-    fn node(&mut self, path: &[Key<'_>], node: &Node);
+    fn node(&mut self, path: &[Key<'a>], node: &Node);
 }

@@ -1,5 +1,6 @@
 //! Image sites of ROS templates (YAML or JSON) and of Terraform JSON, from the tree scanners.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::hcl_expr::{self, Expr};
@@ -9,13 +10,20 @@ use crate::tree::{Key, Node, NodeKind, ScalarStyle, TreeSink};
 use crate::types::ResourceTypes;
 use crate::error::Position;
 
+/// A ROS resource seen while scanning (its nodes arrive together, after its own node).
+#[derive(Debug)]
+struct Resource<'t> {
+    id: Cow<'t, str>,
+    ty: Option<Cow<'t, str>>,
+}
+
 #[derive(Debug)]
 struct Candidate {
-    doc: u32,
-    resource: String,
-    /// Known at once for Terraform JSON; looked up by resource for ROS.
-    resource_type: Option<String>,
-    property: String,
+    /// Index into `resources` for ROS; `None` for Terraform JSON.
+    resource: Option<usize>,
+    /// Terraform JSON: `type.name` and the type.
+    tf: Option<(String, String)>,
+    property: Cow<'static, str>,
     node: Node,
     /// For a mapping value: its first key (`Ref`, `Fn::Join`) and, for `Ref`, the target.
     first_key: Option<String>,
@@ -32,9 +40,8 @@ pub(crate) struct WorkspaceFile {
 /// Collects candidate sites while a YAML or JSON scanner runs.
 pub(crate) struct TreeSites<'t> {
     text: &'t str,
-    doc: u32,
     terraform_json: bool,
-    types: HashMap<(u32, String), String>,
+    resources: Vec<Resource<'t>>,
     candidates: Vec<Candidate>,
     open: Option<(usize, usize)>,
     params: HashMap<String, String>,
@@ -46,9 +53,8 @@ impl<'t> TreeSites<'t> {
     pub fn new(text: &'t str, terraform_json: bool) -> Self {
         TreeSites {
             text,
-            doc: 0,
             terraform_json,
-            types: HashMap::new(),
+            resources: Vec::new(),
             candidates: Vec::new(),
             open: None,
             params: HashMap::new(),
@@ -72,21 +78,20 @@ impl<'t> TreeSites<'t> {
 
     /// Turns the candidates into image sites of image-booting types.
     pub fn finish(self, types: &ResourceTypes) -> Vec<ImageSite> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.candidates.len());
         for c in &self.candidates {
-            let ty = match &c.resource_type {
-                Some(t) => t.clone(),
-                None => match self.types.get(&(c.doc, c.resource.clone())) {
-                    Some(t) => t.clone(),
+            let (resource, ty) = match (&c.tf, c.resource) {
+                (Some((r, t)), _) => (r.clone(), t.as_str()),
+                (None, Some(i)) => match &self.resources[i].ty {
+                    Some(t) => (self.resources[i].id.to_string(), t.as_ref()),
                     None => continue,
                 },
+                (None, None) => continue,
             };
-            if !types.boots_image(&ty) {
-                continue;
-            }
-            let (value, quoting) = if c.resource_type.is_some() { self.classify_tf(c) } else { self.classify_ros(c) };
+            let Some(ty) = types.lookup(ty) else { continue };
+            let (value, quoting) = if c.tf.is_some() { self.classify_tf(c) } else { self.classify_ros(c) };
             out.push(ImageSite {
-                resource: c.resource.clone(),
+                resource,
                 resource_type: ty,
                 property: c.property.clone(),
                 embedded_in: None,
@@ -120,7 +125,7 @@ impl<'t> TreeSites<'t> {
         let node = &c.node;
         let tag = node.tag.as_ref().map(|t| &self.text[t.clone()]);
         let non = |kind, expression: String, reason: String, hint: Option<String>| {
-            (SiteValue::NonLiteral { kind, expression: shorten(&expression), reason, hint }, Quoting::None)
+            (SiteValue::non_literal(kind, shorten(&expression), reason, hint), Quoting::None)
         };
         const LIMIT: &str = "Compute Nest associates only literal image IDs";
         let param_hint = |name: &str| default_hint("parameter", name, self.params.get(name).map(String::as_str));
@@ -210,23 +215,22 @@ impl<'t> TreeSites<'t> {
                     _ => hcl_expr::explain(kind, name.as_deref(), None),
                 };
                 return (
-                    SiteValue::NonLiteral { kind, expression: shorten(&s), reason, hint },
+                    SiteValue::non_literal(kind, shorten(&s), reason, hint),
                     Quoting::None,
                 );
             }
         }
         let (reason, hint) = hcl_expr::explain(NonLiteralKind::Other, None, None);
-        (SiteValue::NonLiteral { kind: NonLiteralKind::Other, expression: shorten(raw), reason, hint }, Quoting::None)
+        (SiteValue::non_literal(NonLiteralKind::Other, shorten(raw), reason, hint), Quoting::None)
     }
 }
 
-impl TreeSink for TreeSites<'_> {
+impl<'t> TreeSink<'t> for TreeSites<'t> {
     fn document(&mut self) {
-        self.doc += 1;
         self.open = None;
     }
 
-    fn node(&mut self, path: &[Key<'_>], node: &Node) {
+    fn node(&mut self, path: &[Key<'t>], node: &Node) {
         if let Some((idx, depth)) = self.open {
             if path.len() <= depth {
                 self.open = None;
@@ -242,28 +246,36 @@ impl TreeSink for TreeSites<'_> {
         }
         let Some(k0) = path.first().and_then(Key::as_str) else { return };
         match k0 {
-            "Resources" if path.len() >= 3 => {
-                let Some(id) = path[1].as_str() else { return };
+            "Resources" if path.len() >= 2 => {
+                let Key::Str(id) = &path[1] else { return };
+                if path.len() == 2 {
+                    self.resources.push(Resource { id: id.clone(), ty: None });
+                    return;
+                }
+                let Some(current) = self.resources.len().checked_sub(1) else { return };
                 if path.len() == 3 && path[2].is("Type") {
-                    if let Some(t) = self.scalar_value(node) {
-                        self.types.insert((self.doc, id.to_string()), t);
-                    }
+                    let t = match (node.kind, &node.tag) {
+                        (NodeKind::Scalar(style), None) => match scalar::key(self.text, style, node.span.clone()) {
+                            Key::Str(s) => Some(s),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    self.resources[current].ty = t;
                     return;
                 }
                 if path.len() >= 4 && path[2].is("Properties") && path[path.len() - 1].is("ImageId") {
-                    let property = path[2..]
-                        .iter()
-                        .map(|k| k.as_str().unwrap_or("*"))
-                        .filter(|k| *k != "*")
-                        .collect::<Vec<_>>()
-                        .join(".");
+                    let property = if path.len() == 4 {
+                        Cow::Borrowed("Properties.ImageId")
+                    } else {
+                        Cow::Owned(path[2..].iter().filter_map(Key::as_str).collect::<Vec<_>>().join("."))
+                    };
                     if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
                         self.open = Some((self.candidates.len(), path.len()));
                     }
                     self.candidates.push(Candidate {
-                        doc: self.doc,
-                        resource: id.to_string(),
-                        resource_type: None,
+                        resource: Some(current),
+                        tf: None,
                         property,
                         node: node.clone(),
                         first_key: None,
@@ -287,10 +299,9 @@ impl TreeSink for TreeSites<'_> {
                 let keys: Vec<&str> = path.iter().filter_map(Key::as_str).collect();
                 if keys.len() >= 4 {
                     self.candidates.push(Candidate {
-                        doc: self.doc,
-                        resource: format!("{}.{}", keys[1], keys[2]),
-                        resource_type: Some(keys[1].to_string()),
-                        property: keys[3..].join("."),
+                        resource: None,
+                        tf: Some((format!("{}.{}", keys[1], keys[2]), keys[1].to_string())),
+                        property: Cow::Owned(keys[3..].join(".")),
                         node: node.clone(),
                         first_key: None,
                         ref_target: None,

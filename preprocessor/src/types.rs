@@ -37,6 +37,8 @@ pub const IMAGE_ACTING_TYPES: &[&str] = &[
     "alicloud_image",
 ];
 
+use std::borrow::Cow;
+
 /// The set of image-booting resource types in force for one run.
 #[derive(Debug, Clone, Default)]
 pub struct ResourceTypes {
@@ -56,8 +58,14 @@ impl ResourceTypes {
 
     /// Whether `ty` (ROS or Terraform) boots an image at its image sites.
     pub fn boots_image(&self, ty: &str) -> bool {
-        ROS_IMAGE_BOOTING_TYPES.contains(&ty)
-            || TERRAFORM_IMAGE_BOOTING_TYPES.contains(&ty)
-            || self.extra.iter().any(|t| t == ty)
+        self.lookup(ty).is_some()
+    }
+
+    /// The type's name if it boots an image (borrowed from the table for built-in types).
+    pub fn lookup(&self, ty: &str) -> Option<Cow<'static, str>> {
+        if let Some(t) = ROS_IMAGE_BOOTING_TYPES.iter().chain(TERRAFORM_IMAGE_BOOTING_TYPES).find(|t| **t == ty) {
+            return Some(Cow::Borrowed(t));
+        }
+        self.extra.iter().find(|t| *t == ty).map(|t| Cow::Owned(t.clone()))
     }
 }

@@ -26,7 +26,7 @@ struct Frame {
 }
 
 /// Scans YAML `text` from byte `start` (after a BOM), reporting nodes to `sink`.
-pub(crate) fn scan<S: TreeSink>(text: &str, start: usize, sink: &mut S) -> RawResult<()> {
+pub(crate) fn scan<'a, S: TreeSink<'a>>(text: &'a str, start: usize, sink: &mut S) -> RawResult<()> {
     let mut y = Yaml { s: text.as_bytes(), text, sink, frames: Vec::new(), path: Vec::new(), pending_tag: None };
     y.run(start)
 }
@@ -45,7 +45,7 @@ fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-impl<'a, S: TreeSink> Yaml<'a, '_, S> {
+impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     #[inline]
     fn at(&self, i: usize) -> u8 {
         if i < self.s.len() { self.s[i] } else { b'\n' }
@@ -450,10 +450,13 @@ impl<'a, S: TreeSink> Yaml<'a, '_, S> {
         i
     }
 
-    /// End of a plain scalar's text on the line starting at `q`: (text end, has comment).
+    /// End of a plain scalar's text on the line starting at `q`: (text end, has comment,
+    /// start of the next line).
     #[inline]
-    fn plain_line_end(&self, q: usize) -> (usize, bool) {
-        let le = self.line_end(q);
+    fn plain_line_end(&self, q: usize) -> (usize, bool, usize) {
+        let nl = memchr::memchr(b'\n', &self.s[q..]).map_or(self.s.len(), |n| q + n);
+        let next = (nl + 1).min(self.s.len());
+        let le = if nl > q && self.s[nl - 1] == b'\r' { nl - 1 } else { nl };
         let seg = &self.s[q..le];
         let mut end = le;
         let mut comment = false;
@@ -467,12 +470,11 @@ impl<'a, S: TreeSink> Yaml<'a, '_, S> {
         while end > q && is_blank(self.s[end - 1]) {
             end -= 1;
         }
-        (end, comment)
+        (end, comment, next)
     }
 
     fn plain(&mut self, q: usize, parent: isize, tag: Option<std::ops::Range<usize>>) -> RawResult<usize> {
-        let (mut end, mut comment) = self.plain_line_end(q);
-        let mut next = self.next_line(end);
+        let (mut end, mut comment, mut next) = self.plain_line_end(q);
         let len = self.s.len();
         while !comment {
             // Skip blank lines, then see whether the next line continues this scalar.
@@ -498,13 +500,13 @@ impl<'a, S: TreeSink> Yaml<'a, '_, S> {
             if ind == 0 && (self.s[r..].starts_with(b"---") || self.s[r..].starts_with(b"...")) && self.ws_or_eol(r + 3) {
                 break;
             }
-            let (e, cm) = self.plain_line_end(r + ind);
+            let (e, cm, nx) = self.plain_line_end(r + ind);
             if e == r + ind {
                 break;
             }
             end = e;
             comment = cm;
-            next = self.next_line(e);
+            next = nx;
         }
         self.emit(Node { kind: NodeKind::Scalar(ScalarStyle::Plain), span: q..end, tag });
         Ok(next)

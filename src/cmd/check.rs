@@ -47,7 +47,7 @@ fn check(inputs: Vec<common::Input>, format: Option<imagenest_preprocessor::Form
         for site in &s.sites {
             match site.value {
                 SiteValue::Literal { .. } => literals += 1,
-                SiteValue::NonLiteral { .. } => findings += 1,
+                SiteValue::NonLiteral(_) => findings += 1,
             }
         }
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use imagenest_core::image_map::ImageMap;
-use imagenest_preprocessor::{Format, Lookup, Outcome, Resolution, ResourceTypes, ScanOptions, SiteValue};
+use imagenest_preprocessor::{Format, Lookup, Outcome, Resolution, ResourceTypes, ScanOptions};
 
 use super::EXIT_USAGE;
 use common::{FileReport, ReportFormat, SiteReport};
@@ -154,6 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut findings = 0usize;
     let mut replaced = 0usize;
+    let mut messages = String::new();
     for (s, r) in scanned.iter().zip(&resolutions) {
         for (site, o) in s.sites.iter().zip(&r.outcomes) {
             if matches!(o, Outcome::Replaced { .. }) {
@@ -161,9 +162,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             if is_error(site, o) {
                 findings += 1;
-                eprintln!("{}", common::site_line(&s.input.name, site, Some(o), true));
+                messages.push_str(&common::site_line(&s.input.name, site, Some(o), true));
+                messages.push('\n');
             }
         }
+    }
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(messages.as_bytes());
     }
 
     // The report goes to stdout unless the template does.
@@ -211,8 +217,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     // Phase 3: write.
-    let literal_errors = scanned.iter().flat_map(|s| s.sites.iter()).filter(|s| matches!(s.value, SiteValue::NonLiteral { .. })).count();
-    let _ = literal_errors;
     if args.diff {
         for (s, r) in scanned.iter().zip(&resolutions) {
             output::print_diff(&s.input.name, s.text(), r);

@@ -96,16 +96,15 @@ pub fn read_input(input: &Input, max: usize) -> anyhow::Result<Vec<u8>> {
 /// A scanned input.
 pub struct Scanned {
     pub input: Input,
-    pub bytes: Vec<u8>,
+    pub text: String,
     pub format: Format,
     pub sites: Vec<ImageSite>,
 }
 
 impl Scanned {
-    /// The text (checked to be UTF-8 when scanned).
+    /// The template text.
     pub fn text(&self) -> &str {
-        // Invariant: `scan_input` only builds a `Scanned` after `text_of` accepted the bytes.
-        std::str::from_utf8(&self.bytes).unwrap_or("")
+        &self.text
     }
 }
 
@@ -115,24 +114,18 @@ pub fn scan_input(input: Input, format: Option<Format>, opts: &ScanOptions) -> R
         Ok(b) => b,
         Err(e) => return Err((input, format!("{e:#}"))),
     };
-    let (format, sites) = {
-        let text = match imagenest_preprocessor::text_of(&bytes, &input.name, opts.max_size) {
-            Ok(t) => t,
-            Err(e) => {
-                let msg = format!("{e}");
-                return Err((input, msg));
-            }
-        };
-        let format = format.unwrap_or_else(|| imagenest_preprocessor::detect_format(input.path.as_deref(), text));
-        match imagenest_preprocessor::scan(text, format, opts) {
-            Ok(s) => (format, s),
-            Err(e) => {
-                let msg = format!("{}:{e}", input.name);
-                return Err((input, msg));
-            }
-        }
+    let text = match imagenest_preprocessor::text_from_bytes(bytes, &input.name, opts.max_size) {
+        Ok(t) => t,
+        Err(e) => return Err((input, e.to_string())),
     };
-    Ok(Scanned { input, bytes, format, sites })
+    let format = format.unwrap_or_else(|| imagenest_preprocessor::detect_format(input.path.as_deref(), &text));
+    match imagenest_preprocessor::scan(&text, format, opts) {
+        Ok(sites) => Ok(Scanned { input, text, format, sites }),
+        Err(e) => {
+            let msg = format!("{}:{e}", input.name);
+            Err((input, msg))
+        }
+    }
 }
 
 /// One site as reported.
@@ -169,9 +162,9 @@ pub fn site_line(file: &str, site: &ImageSite, outcome: Option<&Outcome>, error:
         (SiteValue::Literal { literal }, Some(Outcome::Unassociated)) => format!("literal `{literal}` has no association; left as is"),
         (SiteValue::Literal { literal }, Some(Outcome::Failed { message })) => format!("literal `{literal}`: {message}"),
         (SiteValue::Literal { literal }, _) => format!("literal `{literal}`"),
-        (SiteValue::NonLiteral { kind, expression, reason, hint }, _) => {
-            let mut s = format!("{} `{expression}`: {reason}", kind.as_str());
-            if let Some(h) = hint {
+        (SiteValue::NonLiteral(n), _) => {
+            let mut s = format!("{} `{}`: {}", n.kind.as_str(), n.expression, n.reason);
+            if let Some(h) = &n.hint {
                 s.push_str("; ");
                 s.push_str(h);
             }

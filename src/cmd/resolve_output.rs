@@ -61,7 +61,10 @@ pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>,
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
             res[*i].write_to(scanned[*i].text(), &mut w).with_context(|| format!("cannot write {}", tmp.display()))?;
             let f = w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {}", tmp.display()))?;
-            f.sync_all().with_context(|| format!("cannot write {}", tmp.display()))?;
+            if in_place {
+                // Rewriting the inputs themselves: make the new content durable before the rename.
+                f.sync_all().with_context(|| format!("cannot write {}", tmp.display()))?;
+            }
         }
         Ok(())
     })();

@@ -1,0 +1,167 @@
+//! Throughput and peak memory of the whole `imagenest resolve` command on generated 20 MB ROS
+//! YAML and Terraform templates and on the shared corpus; also the library's in-process speed.
+//!
+//! Run: `cargo build --release --bin imagenest && cargo run --release -p imagenest-preprocessor
+//! --example bench -- [--bin target/release/imagenest] [--mb 20] [--corpus ../shared/corpus]`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use imagenest_preprocessor::{Format, Lookup, ScanOptions, resolve, scan};
+
+const LITERALS: [&str; 4] = ["centos_7_9_x64_20G_alibase_20240628.vhd", "ubuntu_22_04_x64_20G_alibase_20240710.vhd", "aliyun_3_x64_20G_alibase_20240528.vhd", "acme_app_base"];
+
+/// A ROS YAML template of about `bytes` bytes with the constructs real templates use.
+fn ros_yaml(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 4096);
+    s.push_str("ROSTemplateFormatVersion: '2015-09-01'\nDescription:\n  en: Generated benchmark template\n  zh-cn: 基准模板\n");
+    s.push_str("Parameters:\n  ImageId:\n    Type: String\n    Default: centos_7_9_x64_20G_alibase_20240628.vhd\n  VSwitch:\n    Type: String\nResources:\n");
+    let mut i = 0usize;
+    while s.len() < bytes {
+        let lit = LITERALS[i % LITERALS.len()];
+        let image = match i % 10 {
+            0 => "!Ref ImageId".to_string(),
+            1 => format!("'{lit}'"),
+            2 => format!("\"{lit}\""),
+            _ => lit.to_string(),
+        };
+        s.push_str(&format!(
+            "  # web tier instance {i}\n  Instance{i}:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId: {image}\n      InstanceType: ecs.g7.large\n      SecurityGroupId: {{Ref: SecurityGroup}}\n      VSwitchId:\n        Ref: VSwitch\n      UserData:\n        Fn::Base64Encode: |\n          #!/bin/bash\n          echo \"hello {i}\" > /tmp/hello  # greet\n          yum install -y nginx: latest\n      Tags:\n        - Key: app\n          Value: demo-{i}\n        - {{Key: tier, Value: web}}\n  Config{i}:\n    Type: ALIYUN::ESS::ScalingConfiguration\n    Properties:\n      ScalingGroupId:\n        Fn::GetAtt: [Group, ScalingGroupId]\n      ImageId: {lit}\n      Description: >-\n        A folded description that\n        spans two lines.\n"
+        ));
+        i += 1;
+    }
+    s.push_str("Outputs:\n  Done:\n    Value: ok\n");
+    s
+}
+
+/// A Terraform file of about `bytes` bytes.
+fn terraform(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 4096);
+    s.push_str("variable \"image_id\" {\n  default = \"centos_7_9_x64_20G_alibase_20240628.vhd\"\n}\n\n");
+    let mut i = 0usize;
+    while s.len() < bytes {
+        let lit = LITERALS[i % LITERALS.len()];
+        let image = if i % 10 == 0 { "var.image_id".to_string() } else { format!("\"{lit}\"") };
+        s.push_str(&format!(
+            "# web instance {i}\nresource \"alicloud_instance\" \"web_{i}\" {{\n  image_id        = {image}\n  instance_type   = \"ecs.g7.large\"\n  security_groups = [alicloud_security_group.default.id]\n  vswitch_id      = alicloud_vswitch.default.id // the main vswitch\n  user_data = <<-EOT\n    #!/bin/bash\n    echo \"${{var.name}}-{i}\" }}\n  EOT\n  tags = {{\n    Name = \"web-${{count.index}}\"\n  }}\n}}\n\nresource \"alicloud_ecs_launch_template\" \"lt_{i}\" {{\n  name     = \"lt-{i}\"\n  image_id = \"{lit}\"\n  /* block comment {{ */\n  system_disk {{\n    category = \"cloud_essd\"\n  }}\n}}\n\n"
+        ));
+        i += 1;
+    }
+    s
+}
+
+fn map_json() -> String {
+    let images: Vec<String> = LITERALS
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("\"{l}\": {{\"package\": \"p{i}\", \"version\": \"v_1\", \"regions\": {{\"cn-hangzhou\": \"m-bp1bench{i:04}\"}}}}"))
+        .collect();
+    format!("{{\"service\": \"bench\", \"images\": {{{}}}}}", images.join(", "))
+}
+
+/// Runs `cmd`, returning its wall time and peak resident memory in bytes.
+fn run_measured(cmd: &mut std::process::Command) -> (Duration, u64, i32) {
+    let start = Instant::now();
+    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn imagenest");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value for wait4 to fill; pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    assert_eq!(r, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    std::mem::forget(child);
+    (elapsed, usage.ru_maxrss as u64 * 1024, code)
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> (Duration, u64, i32)) -> (Duration, u64, i32) {
+    let mut best = f();
+    for _ in 1..n {
+        let r = f();
+        if r.0 < best.0 {
+            best = r;
+        }
+    }
+    best
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut bin = PathBuf::from("target/release/imagenest");
+    let mut mb = 20usize;
+    let mut corpus = PathBuf::from("../shared/corpus");
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bin" => bin = args.next().expect("--bin PATH").into(),
+            "--mb" => mb = args.next().expect("--mb N").parse().expect("a number"),
+            "--corpus" => corpus = args.next().expect("--corpus DIR").into(),
+            "--write-inputs" => {
+                let d = PathBuf::from(args.next().expect("--write-inputs DIR"));
+                std::fs::create_dir_all(&d).expect("create dir");
+                std::fs::write(d.join("bench.yaml"), ros_yaml(mb << 20)).expect("write");
+                std::fs::write(d.join("bench.tf"), terraform(mb << 20)).expect("write");
+                std::fs::write(d.join("map.json"), map_json()).expect("write");
+                return;
+            }
+            _ => panic!("unknown argument {a}"),
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let map = dir.path().join("map.json");
+    std::fs::write(&map, map_json()).expect("write map");
+    println!("| input | size | `imagenest resolve` MB/s | peak RSS | RSS / input | library scan+resolve MB/s |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (name, text, format, ext) in [
+        ("ROS YAML", ros_yaml(mb << 20), Format::RosYaml, "yaml"),
+        ("Terraform", terraform(mb << 20), Format::Terraform, "tf"),
+    ] {
+        let input = dir.path().join(format!("in.{ext}"));
+        std::fs::write(&input, &text).expect("write input");
+        let out = dir.path().join(format!("out.{ext}"));
+        let (t, rss, code) = best_of(5, || {
+            run_measured(std::process::Command::new(&bin).args(["resolve", "--region", "cn-hangzhou", "--map"]).arg(&map).arg("-o").arg(&out).arg(&input))
+        });
+        assert!(code == 0 || code == 1, "imagenest resolve exited {code}");
+        let lib = best_of(5, || {
+            let start = Instant::now();
+            let sites = scan(&text, format, &ScanOptions::default()).expect("scan");
+            let res = resolve(&text, &sites, |lit| match LITERALS.iter().position(|l| *l == lit) {
+                Some(i) => Lookup::Image(format!("m-bp1bench{i:04}")),
+                None => Lookup::NotAssociated,
+            });
+            let mut sink = std::io::sink();
+            res.write_to(&text, &mut sink).expect("write");
+            (start.elapsed(), sites.len() as u64, 0)
+        });
+        println!(
+            "| {name} ({} sites) | {:.1} MB | {:.0} | {:.1} MB | {:.2}× | {:.0} |",
+            lib.1,
+            text.len() as f64 / 1e6,
+            mbps(text.len(), t),
+            rss as f64 / 1e6,
+            rss as f64 / text.len() as f64,
+            mbps(text.len(), lib.0)
+        );
+    }
+    if corpus.is_dir() {
+        for sub in ["ros", "tf"] {
+            let d = corpus.join(sub);
+            let bytes: usize = std::fs::read_dir(&d).map(|it| it.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len() as usize).sum()).unwrap_or(0);
+            let out = dir.path().join(format!("corpus-{sub}"));
+            let (t, rss, code) = best_of(5, || {
+                let _ = std::fs::remove_dir_all(&out);
+                run_measured(std::process::Command::new(&bin).args(["resolve", "--region", "cn-hangzhou", "--map"]).arg(&map).arg("-o").arg(&out).arg(&d))
+            });
+            assert!(code == 0 || code == 1, "imagenest resolve on the corpus exited {code}");
+            let n = std::fs::read_dir(&d).map(|it| it.count()).unwrap_or(0);
+            println!("| corpus {sub}/ ({n} files, one run) | {:.2} MB | {:.0} | {:.1} MB | – | – |", bytes as f64 / 1e6, mbps(bytes, t), rss as f64 / 1e6);
+        }
+    } else {
+        println!("(corpus {} not found: skipped)", Path::new(&corpus).display());
+    }
+}
