@@ -130,7 +130,14 @@ pub(crate) fn classify(e: &str) -> Expr {
             return Expr::NonLiteral { kind: NonLiteralKind::FunctionCall, name: Some(ident.to_string()), inner: None };
         }
         if let Some(after) = rest.strip_prefix('.') {
-            let attr: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            let segment = |s: &str| -> String { s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect() };
+            let mut attr = segment(after);
+            if ident == "data" {
+                // A data source is named by its type and name: `data.alicloud_images.default`.
+                if let Some(rest) = after[attr.len()..].strip_prefix('.') {
+                    attr = format!("{attr}.{}", segment(rest));
+                }
+            }
             let kind = match ident {
                 "var" => NonLiteralKind::Var,
                 "local" => NonLiteralKind::Local,

@@ -233,7 +233,7 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
                 };
                 let (reason, hint) = hcl_expr::explain(inner_kind, name.as_deref(), default.as_ref().map(|d| d.as_deref()));
                 let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind {
-                    format!("an interpolation of {reason}")
+                    format!("interpolation: {reason}")
                 } else {
                     reason
                 };

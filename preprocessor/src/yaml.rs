@@ -287,7 +287,12 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             self.pop_to(col, false);
             match self.frames.last() {
                 Some(f) if f.indent == col && !f.seq => self.set_key(key, after),
-                _ => self.open(col, false, p, key)?,
+                _ => {
+                    self.open(col, false, p, key)?;
+                    if let Some(f) = self.frames.last_mut() {
+                        f.value_pos = after;
+                    }
+                }
             }
             return self.after_colon(after, col);
         }
