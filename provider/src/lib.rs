@@ -14,6 +14,7 @@ pub mod proto {
 
 pub mod data_sources;
 pub mod diag;
+pub mod docs;
 pub mod framework;
 pub mod plan;
 pub mod plugin;
