@@ -152,13 +152,16 @@ fn decode_double(inner: &str) -> String {
                         continue;
                     }
                     _ => {
+                        // Not an escape YAML knows: keep the backslash, copy what follows as is.
                         out.push('\\');
-                        out.push(e as char);
+                        i -= 1;
                         continue;
                     }
                 };
                 let hex = inner.get(i..i + digits).and_then(|h| u32::from_str_radix(h, 16).ok());
-                i += digits;
+                if hex.is_some() {
+                    i += digits;
+                }
                 match hex {
                     Some(hi @ 0xD800..=0xDBFF) if digits == 4 => {
                         // A UTF-16 surrogate pair, as JSON writes characters outside the BMP.
