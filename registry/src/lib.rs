@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 mod cache;
+pub mod engine;
 pub mod error;
 mod extract;
 mod metrics;

@@ -21,6 +21,8 @@ pub struct RegistryConfig {
     pub cache_ttl: Duration,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How async ROS custom resource answers are uploaded to ROS's `ResponseURL`.
+    pub ros_delivery: crate::api::ros::RosDelivery,
 }
 
 impl Default for RegistryConfig {
@@ -35,6 +37,7 @@ impl Default for RegistryConfig {
                 .collect(),
             cache_ttl: Duration::from_secs(1),
             body_limit: 1024 * 1024,
+            ros_delivery: Default::default(),
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct Inner {
     pub metrics: Metrics,
     tokens: Cache<String, Option<(Principal, TokenKind)>>,
     pub resolutions: Cache<ResolveKey, CachedAnswer>,
+    /// Wakes the distribution engine after a write that may have created work.
+    pub engine_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// Shared state of the registry; cheap to clone.
@@ -81,6 +86,7 @@ impl AppState {
             metrics: Metrics::default(),
             tokens: Cache::new(ttl),
             resolutions: Cache::new(ttl),
+            engine_wakeup: Arc::new(tokio::sync::Notify::new()),
         }))
     }
 
@@ -92,6 +98,11 @@ impl AppState {
     /// Forgets every cached read; called after each write.
     pub fn invalidate(&self) {
         self.generation.bump();
+    }
+
+    /// Tells the engine there may be new work (region changes, retries, sharing changes).
+    pub fn wake_engine(&self) {
+        self.engine_wakeup.notify_one();
     }
 
     /// The principal and token kind of a token secret, if it is valid.

@@ -5,6 +5,7 @@ mod distributions;
 pub mod lookup;
 mod packages;
 mod resolve;
+pub mod ros;
 pub mod services;
 mod system;
 mod tokens;
@@ -72,6 +73,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/services/{id}/image-map", get(services::image_map))
         .route("/v1/resolve", get(resolve::resolve))
+        .route(
+            "/v1/ros/custom-resource/{token}",
+            post(ros::custom_resource),
+        )
         .route("/v1/regions", get(system::regions))
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/v1/tokens/{id}", delete(tokens::delete))
@@ -99,6 +104,7 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
     let res = next.run(req).await;
     if method != Method::GET && method != Method::HEAD {
         st.invalidate();
+        st.wake_engine();
     }
     st.metrics.record(
         route.as_deref().unwrap_or("unmatched"),
@@ -153,7 +159,7 @@ pub fn etag(revision: i64) -> [(HeaderName, HeaderValue); 1] {
         versions::list, versions::create, versions::get, versions::update, versions::publish, versions::delete,
         distributions::get, distributions::put, distributions::delete, distributions::retry,
         services::list, services::create, services::get, services::update, services::delete, services::image_map,
-        resolve::resolve,
+        resolve::resolve, ros::custom_resource,
         tokens::create, tokens::list, tokens::delete, tokens::whoami,
         system::regions, system::healthz, system::metrics, system::openapi,
     ),

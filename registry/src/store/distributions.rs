@@ -10,7 +10,7 @@ use imagenest_core::{
 };
 use sqlx::{Row, any::AnyRow};
 
-use super::{Result, Store, StoreError, now, versions::publish_in};
+use super::{Result, Store, StoreError, WriteTx, now, versions::publish_in};
 
 fn copy_from_row(row: &AnyRow, prefix: &str) -> Result<Option<RegionCopy>> {
     let region: Option<String> = row.try_get(format!("{prefix}region").as_str())?;
@@ -47,7 +47,7 @@ impl Store {
             .await?;
         let v = v.ok_or(StoreError::NotFound)?;
         let rows = sqlx::query(
-            "SELECT region, status, progress, image_id, error, updated_at FROM region_copies WHERE version_id = $1 ORDER BY region",
+            "SELECT region, status, progress, image_id, error, updated_at FROM region_copies WHERE version_id = $1 AND target = 1 ORDER BY region",
         )
         .bind(version_id)
         .fetch_all(self.pool())
@@ -70,8 +70,10 @@ impl Store {
     }
 
     /// Sets the target regions of a version's distribution, publishing a draft first. New regions
-    /// start `pending`; removed regions start `deleting` (or vanish when no copy was started);
-    /// regions kept keep their state. Returns the distribution.
+    /// start `pending`; removed regions start `deleting` (or vanish when no copy was ever
+    /// requested); regions kept keep their state. A custom image's source region always has a row:
+    /// it holds the delivery account's copy the other regions copy from (hidden when it is not a
+    /// target). Returns the distribution.
     pub async fn set_distribution_regions(
         &self,
         version_id: &str,
@@ -80,35 +82,61 @@ impl Store {
         let mut w = self.begin_write().await?;
         publish_in(&mut w, version_id).await?;
         // Lock the version row so concurrent region changes on PostgreSQL take turns.
-        sqlx::query("UPDATE versions SET revision = revision WHERE id = $1")
+        let v = sqlx::query("UPDATE versions SET revision = revision WHERE id = $1")
             .bind(version_id)
             .execute(&mut *w.tx)
             .await?;
-        let rows =
-            sqlx::query("SELECT region, status, image_id FROM region_copies WHERE version_id = $1")
-                .bind(version_id)
-                .fetch_all(&mut *w.tx)
-                .await?;
-        let mut current: BTreeMap<String, (RegionStatus, Option<String>)> = BTreeMap::new();
+        if v.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let source_region: String = sqlx::query("SELECT source_region FROM versions WHERE id = $1")
+            .bind(version_id)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("source_region")?;
+        let rows = sqlx::query("SELECT region, status, image_id, copy_requested, target FROM region_copies WHERE version_id = $1")
+            .bind(version_id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        struct Current {
+            status: RegionStatus,
+            requested: bool,
+            target: bool,
+        }
+        let mut current: BTreeMap<String, Current> = BTreeMap::new();
         for row in &rows {
             let status: String = row.try_get("status")?;
-            let status = RegionStatus::parse(&status)
-                .ok_or_else(|| StoreError::corrupt(format!("region status {status:?}")))?;
-            current.insert(row.try_get("region")?, (status, row.try_get("image_id")?));
+            current.insert(
+                row.try_get("region")?,
+                Current {
+                    status: RegionStatus::parse(&status)
+                        .ok_or_else(|| StoreError::corrupt(format!("region status {status:?}")))?,
+                    requested: row.try_get::<i64, _>("copy_requested")? != 0,
+                    target: row.try_get::<i64, _>("target")? != 0,
+                },
+            );
         }
         let ts = now();
-        for region in targets {
+        let mut wanted: Vec<(String, bool)> = targets.iter().map(|r| (r.clone(), true)).collect();
+        if !source_region.is_empty() && !targets.contains(&source_region) {
+            wanted.push((source_region.clone(), false));
+        }
+        for (region, target) in &wanted {
             match current.get(region) {
-                None => {
-                    sqlx::query("INSERT INTO region_copies (version_id, region, status, progress, image_id, error, updated_at) VALUES ($1, $2, 'pending', 0, NULL, NULL, $3)")
+                None => insert_copy(&mut w, version_id, region, *target, &ts).await?,
+                Some(c) if c.status == RegionStatus::Deleting => {
+                    // The old copy is still being deleted: hand it to the cleanup queue and start over.
+                    move_to_cleanup(&mut w, version_id, region).await?;
+                    sqlx::query("DELETE FROM region_copies WHERE version_id = $1 AND region = $2")
                         .bind(version_id)
                         .bind(region)
-                        .bind(&ts)
                         .execute(&mut *w.tx)
                         .await?;
+                    insert_copy(&mut w, version_id, region, *target, &ts).await?;
                 }
-                Some((RegionStatus::Deleting, _)) => {
-                    sqlx::query("UPDATE region_copies SET status = 'pending', progress = 0, error = NULL, updated_at = $1 WHERE version_id = $2 AND region = $3")
+                Some(c) if c.target != *target => {
+                    sqlx::query("UPDATE region_copies SET target = $1, share_dirty = share_dirty + 1, updated_at = $2 WHERE version_id = $3 AND region = $4")
+                        .bind(i64::from(*target))
                         .bind(&ts)
                         .bind(version_id)
                         .bind(region)
@@ -118,38 +146,45 @@ impl Store {
                 Some(_) => {}
             }
         }
-        for (region, (status, image_id)) in &current {
-            if targets.contains(region) || *status == RegionStatus::Deleting {
+        for (region, c) in &current {
+            if wanted.iter().any(|(r, _)| r == region) || c.status == RegionStatus::Deleting {
                 continue;
             }
-            if image_id.is_none() {
+            if !c.requested {
                 sqlx::query("DELETE FROM region_copies WHERE version_id = $1 AND region = $2")
                     .bind(version_id)
                     .bind(region)
                     .execute(&mut *w.tx)
                     .await?;
             } else {
-                sqlx::query("UPDATE region_copies SET status = 'deleting', updated_at = $1 WHERE version_id = $2 AND region = $3")
-                    .bind(&ts)
-                    .bind(version_id)
-                    .bind(region)
-                    .execute(&mut *w.tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE region_copies SET status = 'deleting', next_attempt_at = 0, attempts = 0, updated_at = $1 WHERE version_id = $2 AND region = $3",
+                )
+                .bind(&ts)
+                .bind(version_id)
+                .bind(region)
+                .execute(&mut *w.tx)
+                .await?;
             }
         }
         w.commit().await?;
         self.distribution(version_id).await
     }
 
-    /// Puts every failed region of a distribution back to `pending`; returns how many.
+    /// Puts every failed region of a distribution (and a failed delivery copy) back to
+    /// `pending`; returns how many target regions.
     pub async fn retry_failed_regions(&self, version_id: &str) -> Result<u64> {
         let mut w = self.begin_write().await?;
-        let n = sqlx::query("UPDATE region_copies SET status = 'pending', progress = 0, error = NULL, updated_at = $1 WHERE version_id = $2 AND status = 'failed'")
-            .bind(now())
-            .bind(version_id)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE region_copies SET status = 'pending', progress = 0, error = NULL, image_id = NULL, copy_requested = 0,
+                 attempts = 0, next_attempt_at = 0, updated_at = $1
+             WHERE version_id = $2 AND status = 'failed'",
+        )
+        .bind(now())
+        .bind(version_id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
         w.commit().await?;
         Ok(n)
     }
@@ -179,7 +214,9 @@ impl Store {
                 up.status.as_str()
             )));
         }
-        sqlx::query("UPDATE region_copies SET status = $1, progress = $2, image_id = $3, error = $4, updated_at = $5 WHERE version_id = $6 AND region = $7")
+        sqlx::query("UPDATE region_copies SET status = $1, progress = $2, image_id = $3, error = $4, updated_at = $5,
+                 copy_requested = CASE WHEN $3 IS NULL THEN copy_requested ELSE 1 END
+             WHERE version_id = $6 AND region = $7")
             .bind(up.status.as_str())
             .bind(i64::from(up.progress))
             .bind(&up.image_id)
@@ -199,7 +236,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT v.id, v.name, v.status, v.published_seq, v.image,
                     c.region AS c_region, c.status AS c_status, c.progress AS c_progress, c.image_id AS c_image_id, c.error AS c_error
-             FROM versions v LEFT JOIN region_copies c ON c.version_id = v.id
+             FROM versions v LEFT JOIN region_copies c ON c.version_id = v.id AND c.target = 1
              WHERE v.package_id = $1 ORDER BY v.id",
         )
         .bind(&package.id)
@@ -241,4 +278,45 @@ impl Store {
             versions: versions.into_iter().map(|(_, v)| v).collect(),
         })
     }
+}
+
+/// A new region copy row: pending, with a fresh copy key (part of the cloud idempotency token).
+async fn insert_copy(
+    w: &mut WriteTx,
+    version_id: &str,
+    region: &str,
+    target: bool,
+    ts: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO region_copies (version_id, region, status, progress, image_id, error, updated_at, target, copy_key)
+         VALUES ($1, $2, 'pending', 0, NULL, NULL, $3, $4, $5)",
+    )
+    .bind(version_id)
+    .bind(region)
+    .bind(ts)
+    .bind(i64::from(target))
+    .bind(super::random_key(8))
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
+/// Queues the cloud image of a region copy row for deletion (when a copy was ever requested).
+pub(super) async fn move_to_cleanup(w: &mut WriteTx, version_id: &str, region: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cleanup (id, region, image_id, client_token, source_region, source_image_id, created_at)
+         SELECT $1, rc.region, rc.image_id, rc.version_id || '-' || rc.region || '-' || rc.copy_key || '-' || CAST(rc.copy_serial AS TEXT),
+                v.source_region, COALESCE(CASE WHEN rc.region = v.source_region THEN v.source_image_id ELSE d.image_id END, ''), $2
+         FROM region_copies rc JOIN versions v ON v.id = rc.version_id
+         LEFT JOIN region_copies d ON d.version_id = rc.version_id AND d.region = v.source_region
+         WHERE rc.version_id = $3 AND rc.region = $4 AND rc.copy_requested = 1",
+    )
+    .bind(super::new_id("cln"))
+    .bind(now())
+    .bind(version_id)
+    .bind(region)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
 }

@@ -6,8 +6,14 @@ use sqlx::Row;
 use super::{Backend, Result, Store, StoreError, now};
 
 /// The migrations, in order. Add new ones at the end.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (
+        2,
+        "engine",
+        include_str!("../../migrations/0002_engine.sql"),
+    ),
+];
 
 pub(super) async fn run(store: &Store) -> Result<()> {
     sqlx::raw_sql(

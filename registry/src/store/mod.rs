@@ -8,6 +8,7 @@
 
 mod accounts;
 mod distributions;
+mod engine;
 mod migrate;
 mod packages;
 mod services;
@@ -23,6 +24,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use accounts::{NewAccountToken, TokenOwner};
 pub use distributions::CopyUpdate;
+pub use engine::{CleanupJob, CopyJob, JobSource, JobWrite};
 
 /// Failures of the store. API handlers turn them into responses; `Database` never reaches a
 /// client as text.
@@ -166,13 +168,17 @@ pub(crate) fn now() -> String {
 
 /// A new random ID with a kind prefix: `pkg-` and 20 lowercase letters and digits.
 pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", random_key(20))
+}
+
+/// `len` random lowercase letters and digits.
+pub(crate) fn random_key(len: usize) -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let tail: String = (0..20)
+    (0..len)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("{prefix}-{tail}")
+        .collect()
 }
 
 /// Maps a unique-constraint violation to a conflict with `message`.

@@ -29,12 +29,40 @@ fn service_from_row(row: &AnyRow) -> Result<Service> {
     })
 }
 
+/// Marks the available copies of the packages a service associates (before and after a change)
+/// for a sharing sync: their share lists must follow the packages' derived visibility.
+async fn mark_sharing_dirty(
+    w: &mut WriteTx,
+    service_id: &str,
+    extra: impl Iterator<Item = &String>,
+) -> Result<()> {
+    let rows = sqlx::query("SELECT DISTINCT package_id FROM associations WHERE service_id = $1")
+        .bind(service_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let mut packages: BTreeSet<String> = extra.cloned().collect();
+    for row in &rows {
+        packages.insert(row.try_get("package_id")?);
+    }
+    for p in packages {
+        sqlx::query(
+            "UPDATE region_copies SET share_dirty = share_dirty + 1
+             WHERE status = 'available' AND version_id IN (SELECT id FROM versions WHERE package_id = $1)",
+        )
+        .bind(p)
+        .execute(&mut *w.tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn write_children(
     w: &mut WriteTx,
     id: &str,
     whitelist: &BTreeSet<String>,
     assoc: &BTreeMap<String, Association>,
 ) -> Result<()> {
+    mark_sharing_dirty(w, id, assoc.values().map(|a| &a.package_id)).await?;
     sqlx::query("DELETE FROM service_whitelist WHERE service_id = $1")
         .bind(id)
         .execute(&mut *w.tx)
@@ -206,6 +234,7 @@ impl Store {
 
     pub async fn delete_service(&self, id: &str) -> Result<()> {
         let mut w = self.begin_write().await?;
+        mark_sharing_dirty(&mut w, id, std::iter::empty()).await?;
         sqlx::query("DELETE FROM service_whitelist WHERE service_id = $1")
             .bind(id)
             .execute(&mut *w.tx)

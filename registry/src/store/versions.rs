@@ -199,6 +199,16 @@ pub(super) async fn publish_in(w: &mut WriteTx, id: &str) -> Result<()> {
         return Ok(());
     }
     let package_id: String = row.try_get("package_id")?;
+    let image: String = sqlx::query("SELECT image FROM versions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("image")?;
+    let image: ImageSource = serde_json::from_str(&image).map_err(StoreError::corrupt)?;
+    let (source_region, source_image_id) = match &image {
+        ImageSource::Custom { region, image_id } => (region.clone(), image_id.clone()),
+        ImageSource::Marketplace { .. } => (String::new(), String::new()),
+    };
     // Lock the package row (a no-op write) so concurrent publishes on PostgreSQL take turns
     // and get distinct numbers; SQLite writers are serialised already.
     sqlx::query("UPDATE packages SET revision = revision WHERE id = $1")
@@ -214,11 +224,14 @@ pub(super) async fn publish_in(w: &mut WriteTx, id: &str) -> Result<()> {
     .try_get("n")?;
     let ts = now();
     sqlx::query(
-        "UPDATE versions SET status = 'published', published_seq = $1, published_at = $2, updated_at = $2, revision = revision + 1
-         WHERE id = $3 AND status = 'draft'",
+        "UPDATE versions SET status = 'published', published_seq = $1, published_at = $2, updated_at = $2, revision = revision + 1,
+             source_region = $3, source_image_id = $4
+         WHERE id = $5 AND status = 'draft'",
     )
     .bind(seq + 1)
     .bind(&ts)
+    .bind(&source_region)
+    .bind(&source_image_id)
     .bind(id)
     .execute(&mut *w.tx)
     .await?;

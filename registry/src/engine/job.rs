@@ -1,0 +1,596 @@
+//! One region copy's steps: start a copy (delivery copy first), watch it, share it, delete it.
+//! Each step is recorded in the store before the engine moves on, fenced by the row's lease.
+
+use imagenest_cloud::{CopyRequest, Driver, Error as CloudError, ImageStatus, Sharing};
+use imagenest_core::distribution::RegionStatus;
+
+use super::{Shared, backoff, now_ms, sharing};
+use crate::store::{CleanupJob, CopyJob, JobSource, JobWrite, StoreError};
+
+type Step = Result<(), StoreError>;
+
+/// Works one claimed region copy as far as it goes now.
+pub(super) async fn handle<D: Driver>(sh: &Shared<D>, mut job: CopyJob) {
+    let result = match job.status {
+        RegionStatus::Pending => start(sh, &mut job).await,
+        RegionStatus::Copying => {
+            let _slot = sh.permit(&job.region).await;
+            match job.image_id.clone() {
+                None => issue(sh, &mut job).await,
+                Some(id) => watch(sh, &mut job, &id).await,
+            }
+        }
+        RegionStatus::Available => share(sh, &mut job).await,
+        RegionStatus::Deleting => delete_row(sh, &mut job).await,
+        RegionStatus::Failed => save(sh, &job, release_now()).await.map(drop),
+    };
+    if let Err(e) = result {
+        tracing::warn!(version_id = %job.version_id, region = %job.region, error = %e, "engine step could not be recorded");
+    }
+    sh.state.invalidate();
+}
+
+fn release_now() -> JobWrite {
+    JobWrite {
+        release: true,
+        next_attempt_at: 0,
+        shared_at: None,
+        cleanup: None,
+    }
+}
+
+fn release_after(delay: std::time::Duration) -> JobWrite {
+    JobWrite {
+        release: true,
+        next_attempt_at: now_ms() + delay.as_millis() as i64,
+        shared_at: None,
+        cleanup: None,
+    }
+}
+
+fn keep() -> JobWrite {
+    JobWrite {
+        release: false,
+        next_attempt_at: 0,
+        shared_at: None,
+        cleanup: None,
+    }
+}
+
+async fn save<D>(sh: &Shared<D>, job: &CopyJob, how: JobWrite) -> Result<bool, StoreError> {
+    let written = sh.state.store.write_job(sh.owner(), job, &how).await?;
+    if !written {
+        tracing::warn!(version_id = %job.version_id, region = %job.region, "lease lost; another registry carries on with this region");
+    }
+    Ok(written)
+}
+
+/// The image a region copies from: the vendor's image for the source region's row (the delivery
+/// copy), the delivery copy for every other region. `Err(None)`: not ready yet; `Err(Some(msg))`:
+/// the delivery copy failed.
+fn copy_source(job: &CopyJob) -> Result<(String, String), Option<String>> {
+    match &job.source {
+        JobSource::Custom {
+            source_region,
+            source_image_id,
+            delivery,
+        } => {
+            if job.region == *source_region {
+                return Ok((source_region.clone(), source_image_id.clone()));
+            }
+            match delivery {
+                Some((RegionStatus::Available, Some(image), _)) => {
+                    Ok((source_region.clone(), image.clone()))
+                }
+                Some((RegionStatus::Failed, _, error)) => Err(Some(format!(
+                    "the delivery account's copy in {source_region} failed: {}",
+                    error.as_deref().unwrap_or("unknown error")
+                ))),
+                _ => Err(None),
+            }
+        }
+        JobSource::Marketplace { .. } => Err(Some("marketplace images are not copied".into())),
+    }
+}
+
+async fn fail<D>(
+    sh: &Shared<D>,
+    job: &mut CopyJob,
+    message: String,
+    cleanup: Option<CleanupJob>,
+) -> Step {
+    tracing::info!(version_id = %job.version_id, region = %job.region, %message, "region copy failed");
+    job.status = RegionStatus::Failed;
+    job.error = Some(message);
+    job.progress = 0;
+    job.image_id = None;
+    job.copy_requested = false;
+    save(
+        sh,
+        job,
+        JobWrite {
+            cleanup,
+            ..release_now()
+        },
+    )
+    .await
+    .map(drop)
+}
+
+/// A cloud call failed: retry later with backoff, or give up after `max_attempts`.
+async fn retry_or_fail<D>(sh: &Shared<D>, job: &mut CopyJob, what: &str, err: &CloudError) -> Step {
+    job.attempts += 1;
+    if !err.is_retryable() || job.attempts >= sh.config.max_attempts {
+        if job.status == RegionStatus::Copying && job.image_id.is_none() && !err.is_retryable() {
+            // The cloud refused the copy: nothing was created.
+            job.copy_requested = false;
+        }
+        let cleanup = if job.copy_requested {
+            cleanup_for(job)
+        } else {
+            None
+        };
+        return fail(sh, job, format!("{what} failed: {err}"), cleanup).await;
+    }
+    tracing::debug!(version_id = %job.version_id, region = %job.region, attempt = job.attempts, error = %err, "{what} will be retried");
+    save(
+        sh,
+        job,
+        release_after(backoff::delay(
+            job.attempts,
+            sh.config.backoff_base,
+            sh.config.backoff_max,
+        )),
+    )
+    .await
+    .map(drop)
+}
+
+fn cleanup_for(job: &CopyJob) -> Option<CleanupJob> {
+    let (source_region, source_image_id) = copy_source(job).unwrap_or_default();
+    Some(CleanupJob {
+        id: String::new(),
+        region: job.region.clone(),
+        image_id: job.image_id.clone(),
+        client_token: job.client_token(),
+        source_region,
+        source_image_id,
+        attempts: 0,
+    })
+}
+
+async fn start<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    if let JobSource::Marketplace {
+        product_code,
+        product_version,
+    } = &job.source
+    {
+        return match sh
+            .driver
+            .find_marketplace_image(&job.region, product_code, product_version.as_deref())
+            .await
+        {
+            Ok(Some(image)) => {
+                job.status = RegionStatus::Available;
+                job.image_id = Some(image.image_id);
+                job.progress = 100;
+                job.error = None;
+                // A marketplace image is the product's own: nothing to share.
+                save(
+                    sh,
+                    job,
+                    JobWrite {
+                        shared_at: Some(job.share_dirty),
+                        ..release_now()
+                    },
+                )
+                .await
+                .map(drop)
+            }
+            Ok(None) => {
+                let what = match product_version {
+                    Some(v) => format!("marketplace product {product_code} version {v}"),
+                    None => format!("marketplace product {product_code}"),
+                };
+                fail(
+                    sh,
+                    job,
+                    format!("{what} is not offered in {}", job.region),
+                    None,
+                )
+                .await
+            }
+            Err(e) => retry_or_fail(sh, job, "looking up the marketplace image", &e).await,
+        };
+    }
+    match copy_source(job) {
+        Ok(_) => {}
+        Err(Some(message)) => return fail(sh, job, message, None).await,
+        Err(None) => {
+            return save(sh, job, release_after(sh.config.poll_interval))
+                .await
+                .map(drop);
+        }
+    }
+    let _slot = sh.permit(&job.region).await;
+    if !sh
+        .state
+        .store
+        .reserve_copy(sh.owner(), job, sh.config.copies_per_region as i64)
+        .await?
+    {
+        // The region is full (another registry's copies) or the lease is gone: later.
+        return save(sh, job, release_after(sh.config.poll_interval))
+            .await
+            .map(drop);
+    }
+    job.status = RegionStatus::Copying;
+    job.copy_requested = true;
+    job.progress = 0;
+    job.error = None;
+    issue(sh, job).await
+}
+
+/// Asks the cloud for the copy (again, after a crash: the token makes it the same copy).
+async fn issue<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    let (source_region, source_image_id) = match copy_source(job) {
+        Ok(s) => s,
+        Err(message) => {
+            return fail(
+                sh,
+                job,
+                message.unwrap_or_else(|| "the delivery copy is gone".into()),
+                None,
+            )
+            .await;
+        }
+    };
+    let request = CopyRequest {
+        source_region,
+        source_image_id,
+        destination_region: job.region.clone(),
+        name: image_name(job),
+        description: format!(
+            "imagenest copy of {} {} for {}",
+            job.package_name, job.version_name, job.region
+        ),
+        client_token: job.client_token(),
+    };
+    match sh.driver.copy_image(&request).await {
+        Ok(image_id) => {
+            job.image_id = Some(image_id.clone());
+            if !save(sh, job, keep()).await? {
+                return Ok(());
+            }
+            watch(sh, job, &image_id).await
+        }
+        Err(e) => retry_or_fail(sh, job, "CopyImage", &e).await,
+    }
+}
+
+/// Cloud image names: 2–128 characters, starting with a letter.
+fn image_name(job: &CopyJob) -> String {
+    let raw = format!("imagenest-{}-{}", job.package_name, job.version_name);
+    raw.chars().take(128).collect()
+}
+
+/// Follows a running copy until it is available or failed.
+async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> Step {
+    let mut errors = 0i64;
+    loop {
+        match sh
+            .driver
+            .describe_images(&job.region, &[image_id.to_string()])
+            .await
+        {
+            Ok(states) => {
+                errors = 0;
+                match states.into_iter().find(|s| s.image_id == image_id) {
+                    Some(state) if state.status.is_usable() => {
+                        job.status = RegionStatus::Available;
+                        job.progress = 100;
+                        job.error = None;
+                        return finish_available(sh, job).await;
+                    }
+                    Some(state) if state.status.is_in_progress() => {
+                        if state.progress != job.progress {
+                            job.progress = state.progress.min(99);
+                            if !save(sh, job, keep()).await? {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    Some(state) => {
+                        return copy_failed(
+                            sh,
+                            job,
+                            format!(
+                                "the cloud reports the copy {image_id} as {}",
+                                status_word(&state.status)
+                            ),
+                        )
+                        .await;
+                    }
+                    None => {
+                        return copy_failed(
+                            sh,
+                            job,
+                            format!("the copy {image_id} disappeared from {}", job.region),
+                        )
+                        .await;
+                    }
+                }
+            }
+            Err(e) if e.is_retryable() => {
+                errors += 1;
+                if errors >= sh.config.max_attempts {
+                    return save(
+                        sh,
+                        job,
+                        release_after(backoff::delay(
+                            errors,
+                            sh.config.backoff_base,
+                            sh.config.backoff_max,
+                        )),
+                    )
+                    .await
+                    .map(drop);
+                }
+                tokio::time::sleep(backoff::delay(
+                    errors,
+                    sh.config.backoff_base,
+                    sh.config.backoff_max,
+                ))
+                .await;
+                continue;
+            }
+            Err(e) => return retry_or_fail(sh, job, "DescribeImages", &e).await,
+        }
+        tokio::time::sleep(sh.config.copy_poll_interval).await;
+    }
+}
+
+fn status_word(s: &ImageStatus) -> &str {
+    s.as_str()
+}
+
+/// The cloud ended a copy without an image: start a new copy (a new token) or give up.
+async fn copy_failed<D>(sh: &Shared<D>, job: &mut CopyJob, reason: String) -> Step {
+    let cleanup = cleanup_for(job);
+    job.attempts += 1;
+    if job.attempts >= sh.config.max_copy_failures.max(1) {
+        return fail(
+            sh,
+            job,
+            format!("copy to {} failed: {reason}", job.region),
+            cleanup,
+        )
+        .await;
+    }
+    tracing::info!(version_id = %job.version_id, region = %job.region, %reason, "copy failed; starting a new one");
+    job.status = RegionStatus::Pending;
+    job.image_id = None;
+    job.copy_requested = false;
+    job.copy_serial += 1;
+    job.progress = 0;
+    let delay = backoff::delay(job.attempts, sh.config.backoff_base, sh.config.backoff_max);
+    save(
+        sh,
+        job,
+        JobWrite {
+            cleanup,
+            ..release_after(delay)
+        },
+    )
+    .await
+    .map(drop)
+}
+
+/// A copy just became available: share it as the permission rules say, then release it.
+async fn finish_available<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    let desired = match desired_sharing(sh, job).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read sharing rules");
+            return save(sh, job, release_now()).await.map(drop);
+        }
+    };
+    if desired == Sharing::default() {
+        // A fresh copy is shared with nobody: nothing to change.
+        return save(
+            sh,
+            job,
+            JobWrite {
+                shared_at: Some(job.share_dirty),
+                ..release_now()
+            },
+        )
+        .await
+        .map(drop);
+    }
+    apply_sharing(sh, job, &desired).await
+}
+
+async fn desired_sharing<D>(sh: &Shared<D>, job: &CopyJob) -> Result<Sharing, StoreError> {
+    if !job.target || matches!(job.source, JobSource::Marketplace { .. }) {
+        return Ok(Sharing::default());
+    }
+    sharing::desired(
+        &sh.state.store,
+        &job.package_id,
+        &sh.config.default_cloud_account,
+    )
+    .await
+}
+
+async fn share<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    if matches!(job.source, JobSource::Marketplace { .. }) || job.image_id.is_none() {
+        return save(
+            sh,
+            job,
+            JobWrite {
+                shared_at: Some(job.share_dirty),
+                ..release_now()
+            },
+        )
+        .await
+        .map(drop);
+    }
+    let desired = desired_sharing(sh, job).await?;
+    apply_sharing(sh, job, &desired).await
+}
+
+async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &Sharing) -> Step {
+    let Some(image_id) = job.image_id.clone() else {
+        return save(sh, job, release_now()).await.map(drop);
+    };
+    match sh
+        .driver
+        .sync_sharing(&job.region, &image_id, desired)
+        .await
+    {
+        Ok(change) => {
+            if !change.is_empty() {
+                tracing::info!(region = %job.region, image_id, added = change.add.len(), removed = change.remove.len(), public = ?change.public, "sharing synced");
+            }
+            job.error = None;
+            save(
+                sh,
+                job,
+                JobWrite {
+                    shared_at: Some(job.share_dirty),
+                    ..release_now()
+                },
+            )
+            .await
+            .map(drop)
+        }
+        Err(e) if e.is_retryable() => save(
+            sh,
+            job,
+            release_after(backoff::delay(
+                3,
+                sh.config.backoff_base,
+                sh.config.backoff_max,
+            )),
+        )
+        .await
+        .map(drop),
+        Err(e) => {
+            // The copy stays usable by its owner; the error says why sharing is not as configured.
+            job.error = Some(format!("sharing failed: {e}"));
+            save(
+                sh,
+                job,
+                JobWrite {
+                    shared_at: Some(job.share_dirty),
+                    ..release_now()
+                },
+            )
+            .await
+            .map(drop)
+        }
+    }
+}
+
+/// A removed region: delete its copy from the cloud, then the row.
+async fn delete_row<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    if job.copy_requested && !matches!(job.source, JobSource::Marketplace { .. }) {
+        let (source_region, source_image_id) = copy_source(job).unwrap_or_default();
+        let target = CleanupJob {
+            id: String::new(),
+            region: job.region.clone(),
+            image_id: job.image_id.clone(),
+            client_token: job.client_token(),
+            source_region,
+            source_image_id,
+            attempts: job.attempts,
+        };
+        match delete_cloud_copy(sh, &target).await {
+            Ok(()) => {}
+            Err(e) => {
+                job.attempts += 1;
+                job.error = Some(format!("deleting the copy failed: {e}"));
+                let delay =
+                    backoff::delay(job.attempts, sh.config.backoff_base, sh.config.backoff_max);
+                return save(sh, job, release_after(delay)).await.map(drop);
+            }
+        }
+    }
+    sh.state
+        .store
+        .finish_deleting(sh.owner(), job)
+        .await
+        .map(drop)
+}
+
+/// Works one cleanup item: deletes its cloud image.
+pub(super) async fn cleanup<D: Driver>(sh: &Shared<D>, item: CleanupJob) {
+    let result = match delete_cloud_copy(sh, &item).await {
+        Ok(()) => sh.state.store.finish_cleanup(sh.owner(), &item.id).await,
+        Err(e) => {
+            tracing::debug!(region = %item.region, error = %e, "cleanup will be retried");
+            let attempts = item.attempts + 1;
+            let delay = backoff::delay(attempts, sh.config.backoff_base, sh.config.backoff_max);
+            sh.state
+                .store
+                .defer_cleanup(
+                    sh.owner(),
+                    &item.id,
+                    attempts,
+                    now_ms() + delay.as_millis() as i64,
+                    None,
+                )
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cleanup step could not be recorded");
+    }
+}
+
+/// Deletes a copy from the cloud: learns its ID from the idempotency token when it was never
+/// recorded, cancels it when still copying. "Not found" counts as deleted.
+async fn delete_cloud_copy<D: Driver>(sh: &Shared<D>, item: &CleanupJob) -> Result<(), CloudError> {
+    let image_id = match &item.image_id {
+        Some(id) => id.clone(),
+        None => {
+            if item.source_image_id.is_empty() {
+                return Ok(());
+            }
+            let request = CopyRequest {
+                source_region: item.source_region.clone(),
+                source_image_id: item.source_image_id.clone(),
+                destination_region: item.region.clone(),
+                name: "imagenest-cleanup".into(),
+                description: "imagenest: located for deletion".into(),
+                client_token: item.client_token.clone(),
+            };
+            match sh.driver.copy_image(&request).await {
+                Ok(id) => id,
+                // The source is gone or the cloud refuses: no copy can exist under this token.
+                Err(e) if !e.is_retryable() => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    match sh.driver.delete_image(&item.region, &image_id).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) if !e.is_retryable() => {
+            // Most likely still copying: cancel, then delete.
+            match sh.driver.cancel_copy(&item.region, &image_id).await {
+                Ok(()) => {}
+                Err(c) if c.is_not_found() => return Ok(()),
+                Err(c) if c.is_retryable() => return Err(c),
+                Err(_) => return Err(e),
+            }
+            match sh.driver.delete_image(&item.region, &image_id).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
