@@ -31,7 +31,7 @@ pub struct Args {
     /// Service whose associations to use (with --registry).
     #[arg(long, value_name = "NAME", requires = "registry")]
     service: Option<String>,
-    /// Bearer token for the registry.
+    /// Bearer token for the registry (the caller's own: its permissions decide what resolves).
     #[arg(long, env = "IMAGENEST_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Write the result here: a file for one input, else a directory mirroring the inputs.
@@ -71,7 +71,7 @@ pub(super) fn scan_setup(resource_types: &[String], format: Option<&str>) -> any
     Ok((ScanOptions { resource_types: types, ..ScanOptions::default() }, format))
 }
 
-/// Where literals are looked up.
+/// Where literals are looked up: an image map, from a file or fetched from the registry.
 enum Source {
     Map(ImageMap),
 }
@@ -101,11 +101,15 @@ fn load_source(args: &Args) -> anyhow::Result<Source> {
         return Ok(Source::Map(map));
     }
     if let (Some(url), Some(service)) = (&args.registry, &args.service) {
-        let _ = &args.token;
-        anyhow::bail!(
-            "--registry {url} --service {service}: the registry source is not available in this build yet; \
-             export the service's image map and use --map FILE"
-        );
+        let client = imagenest_client::Client::new(url, args.token.as_deref())?;
+        let rt = super::connect::runtime()?;
+        let map = rt.block_on(client.image_map(service)).map_err(|e| match e.status() {
+            Some(401) => anyhow::anyhow!("the registry at {url} refused the token (pass --token or set IMAGENEST_TOKEN): {e}"),
+            Some(403) => anyhow::anyhow!("this token may not read the image map of service `{service}`: {e}"),
+            Some(404) => anyhow::anyhow!("service `{service}` does not exist at {url}, or this token cannot see it: {e}"),
+            _ => anyhow::anyhow!("cannot get the image map of service `{service}` from {url}: {e}"),
+        })?;
+        return Ok(Source::Map(map));
     }
     anyhow::bail!("say where image IDs come from: --map FILE, or --registry URL --service NAME")
 }
