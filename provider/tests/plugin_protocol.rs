@@ -116,7 +116,8 @@ async fn channel(
     cert_der: Vec<u8>,
     key_der: Vec<u8>,
 ) -> Result<tonic::transport::Channel, tonic::transport::Error> {
-    let provider = imagenest_provider::plugin::tls::crypto_provider();
+    // aws-lc: the client signs with its P-521 key, which ring cannot.
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(ExactServerCert(
         p.server_cert.clone(),
         provider.signature_verification_algorithms,

@@ -4,8 +4,10 @@
 //!
 //! Terraform's client certificate is a self-signed ECDSA P-521 CA certificate, which
 //! webpki refuses as an end-entity certificate; so instead of a CA root we compare the
-//! DER bytes and check the handshake signatures with rustls' own functions (aws-lc-rs,
-//! which supports P-521).
+//! DER bytes and check the handshake signatures with rustls' own functions, using
+//! aws-lc-rs' algorithms (ring has no P-521). Everything else (key exchange, signing,
+//! randomness) uses ring: aws-lc seeds its random generator with jitter entropy, which
+//! cost about 20 ms of every provider start.
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -39,9 +41,11 @@ pub fn server_tls(client_cert_pem: &str) -> Result<ServerTls, TlsError> {
     let client_der = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
         .map_err(|e| TlsError::ClientCert(e.to_string()))?
         .into_owned();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = crypto_provider();
+    // Verification only: no randomness is drawn from aws-lc.
+    let verify_algs = verify_algorithms();
 
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let key = RingKey::generate()?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
     params
         .distinguished_name
@@ -64,20 +68,62 @@ pub fn server_tls(client_cert_pem: &str) -> Result<ServerTls, TlsError> {
 
     let verifier = Arc::new(ExactClientCert {
         expected: client_der,
-        algs: provider.signature_verification_algorithms,
+        algs: verify_algs,
     });
     let mut config = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
         .with_single_cert(
             vec![CertificateDer::from(cert_der.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8)),
         )?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(ServerTls {
         config: Arc::new(config),
         cert_der,
     })
+}
+
+/// The server's P-256 key, made and used with ring (rcgen only lays out the certificate).
+struct RingKey {
+    pair: ring::signature::EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+    rng: ring::rand::SystemRandom,
+}
+
+impl RingKey {
+    fn generate() -> Result<RingKey, rcgen::Error> {
+        let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng)
+            .map_err(|_| rcgen::Error::RingUnspecified)?;
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
+            .map_err(|e| rcgen::Error::RingKeyRejected(e.to_string()))?;
+        Ok(RingKey {
+            pair,
+            pkcs8: pkcs8.as_ref().to_vec(),
+            rng,
+        })
+    }
+}
+
+impl rcgen::PublicKeyData for RingKey {
+    fn der_bytes(&self) -> &[u8] {
+        use ring::signature::KeyPair;
+        self.pair.public_key().as_ref()
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for RingKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RingUnspecified)
+    }
 }
 
 /// Accepts exactly one client certificate, compared byte for byte.
@@ -131,7 +177,12 @@ impl ClientCertVerifier for ExactClientCert {
     }
 }
 
-/// Used by tests: the provider's crypto backend, to build clients with the same one.
+/// The TLS crypto backend (ring); tests build their clients with it too.
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Signature algorithms that include ECDSA P-521 (aws-lc-rs), for verifiers.
+pub fn verify_algorithms() -> WebPkiSupportedAlgorithms {
+    rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
 }
