@@ -228,6 +228,7 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             match self.at(q) {
                 b',' => p = q + 1,
                 b'}' => return Ok(q + 1),
+                _ if q >= self.s.len() => return Err(RawError::new(open, "unterminated flow mapping: expected `}`")),
                 _ => return Err(RawError::new(q, "expected `,` or `}` in the mapping")),
             }
         }
@@ -273,6 +274,7 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             match self.at(q) {
                 b',' => p = q + 1,
                 b']' => return Ok(q + 1),
+                _ if q >= self.s.len() => return Err(RawError::new(open, "unterminated flow sequence: expected `]`")),
                 _ => return Err(RawError::new(q, "expected `,` or `]` in the sequence")),
             }
         }
