@@ -25,6 +25,7 @@ CREATE TABLE cleanup (
     region          TEXT NOT NULL,
     image_id        TEXT,
     client_token    TEXT NOT NULL,
+    image_name      TEXT NOT NULL,
     source_region   TEXT NOT NULL,
     source_image_id TEXT NOT NULL,
     attempts        BIGINT NOT NULL DEFAULT 0,

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Settings of a registry instance.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegistryConfig {
     /// The regions the cloud offers (what `all` expands to).
     pub regions: Vec<RegionInfo>,
@@ -23,6 +23,18 @@ pub struct RegistryConfig {
     pub body_limit: usize,
     /// How async ROS custom resource answers are uploaded to ROS's `ResponseURL`.
     pub ros_delivery: crate::api::ros::RosDelivery,
+    /// The cloud account ID of a registry account that has none stored (the sim cloud derives
+    /// one from the name; with a real cloud the name is taken as the ID).
+    pub default_cloud_account: crate::engine::CloudAccountFn,
+}
+
+impl std::fmt::Debug for RegistryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryConfig")
+            .field("regions", &self.regions.len())
+            .field("cache_ttl", &self.cache_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RegistryConfig {
@@ -38,6 +50,7 @@ impl Default for RegistryConfig {
             cache_ttl: Duration::from_secs(1),
             body_limit: 1024 * 1024,
             ros_delivery: Default::default(),
+            default_cloud_account: Arc::new(|name: &str| name.to_string()),
         }
     }
 }

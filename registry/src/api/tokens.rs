@@ -96,7 +96,10 @@ pub async fn whoami(
     State(st): State<AppState>,
     Caller(caller): Caller,
 ) -> Result<axum::Json<WhoAmI>, ApiError> {
-    let cloud_account_id = st.store.cloud_account_id(&caller.account).await?;
+    let cloud_account_id = match st.store.cloud_account_id(&caller.account).await? {
+        Some(id) => id,
+        None => (st.config.default_cloud_account)(&caller.account),
+    };
     Ok(axum::Json(WhoAmI {
         account: caller.account,
         role: caller.role,

@@ -102,6 +102,8 @@ async fn fail<D>(
     tracing::info!(version_id = %job.version_id, region = %job.region, %message, "region copy failed");
     job.status = RegionStatus::Failed;
     job.error = Some(message);
+    // A retry must never reuse the token of a copy that failed (or that cleanup may re-issue).
+    job.copy_serial += 1;
     job.progress = 0;
     job.image_id = None;
     job.copy_requested = false;
@@ -153,6 +155,7 @@ fn cleanup_for(job: &CopyJob) -> Option<CleanupJob> {
         region: job.region.clone(),
         image_id: job.image_id.clone(),
         client_token: job.client_token(),
+        image_name: image_name(job),
         source_region,
         source_image_id,
         attempts: 0,
@@ -250,10 +253,7 @@ async fn issue<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
         source_image_id,
         destination_region: job.region.clone(),
         name: image_name(job),
-        description: format!(
-            "imagenest copy of {} {} for {}",
-            job.package_name, job.version_name, job.region
-        ),
+        description: copy_description(&job.region),
         client_token: job.client_token(),
     };
     match sh.driver.copy_image(&request).await {
@@ -266,6 +266,11 @@ async fn issue<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
         }
         Err(e) => retry_or_fail(sh, job, "CopyImage", &e).await,
     }
+}
+
+/// The description every copy into `region` is requested with.
+fn copy_description(region: &str) -> String {
+    format!("Copied by imagenest for {region}")
 }
 
 /// Cloud image names: 2–128 characters, starting with a letter.
@@ -418,7 +423,7 @@ async fn desired_sharing<D>(sh: &Shared<D>, job: &CopyJob) -> Result<Sharing, St
     sharing::desired(
         &sh.state.store,
         &job.package_id,
-        &sh.config.default_cloud_account,
+        &sh.state.config.default_cloud_account,
     )
     .await
 }
@@ -502,6 +507,7 @@ async fn delete_row<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
             region: job.region.clone(),
             image_id: job.image_id.clone(),
             client_token: job.client_token(),
+            image_name: image_name(job),
             source_region,
             source_image_id,
             attempts: job.attempts,
@@ -562,8 +568,9 @@ async fn delete_cloud_copy<D: Driver>(sh: &Shared<D>, item: &CleanupJob) -> Resu
                 source_region: item.source_region.clone(),
                 source_image_id: item.source_image_id.clone(),
                 destination_region: item.region.clone(),
-                name: "imagenest-cleanup".into(),
-                description: "imagenest: located for deletion".into(),
+                // Identical to the original request, so the token finds that copy.
+                name: item.image_name.clone(),
+                description: copy_description(&item.region),
                 client_token: item.client_token.clone(),
             };
             match sh.driver.copy_image(&request).await {
@@ -581,8 +588,8 @@ async fn delete_cloud_copy<D: Driver>(sh: &Shared<D>, item: &CleanupJob) -> Resu
             // Most likely still copying: cancel, then delete.
             match sh.driver.cancel_copy(&item.region, &image_id).await {
                 Ok(()) => {}
-                Err(c) if c.is_not_found() => return Ok(()),
                 Err(c) if c.is_retryable() => return Err(c),
+                // Not a copy in progress either: the delete error stands.
                 Err(_) => return Err(e),
             }
             match sh.driver.delete_image(&item.region, &image_id).await {

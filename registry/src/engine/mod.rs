@@ -55,8 +55,6 @@ pub struct EngineConfig {
     pub backoff_max: Duration,
     /// How often a running copy's progress is read.
     pub copy_poll_interval: Duration,
-    /// Cloud account ID for a whitelisted account without one stored.
-    pub default_cloud_account: CloudAccountFn,
 }
 
 impl Default for EngineConfig {
@@ -70,11 +68,10 @@ impl Default for EngineConfig {
             max_in_flight: 4000,
             copies_per_region: imagenest_cloud::MAX_CONCURRENT_COPIES_PER_REGION,
             max_attempts: 6,
-            max_copy_failures: 3,
+            max_copy_failures: 5,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             copy_poll_interval: Duration::from_secs(1),
-            default_cloud_account: Arc::new(|name: &str| name.to_string()),
         }
     }
 }

@@ -88,7 +88,7 @@ impl Store {
                 sqlx::query("INSERT INTO accounts (name, role, cloud_account_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&t.account)
                     .bind(t.role.as_str())
-                    .bind(t.cloud_account_id.as_deref().unwrap_or(&t.account))
+                    .bind(t.cloud_account_id.as_deref().unwrap_or(""))
                     .bind(&created_at)
                     .execute(&mut *w.tx)
                     .await?;
@@ -170,15 +170,15 @@ impl Store {
         }
     }
 
-    /// The cloud account ID of a registry account (its name when it has none or is unknown).
-    pub async fn cloud_account_id(&self, account: &str) -> Result<String> {
+    /// The cloud account ID stored for a registry account, if one was given.
+    pub async fn cloud_account_id(&self, account: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT cloud_account_id FROM accounts WHERE name = $1")
             .bind(account)
             .fetch_optional(self.pool())
             .await?;
         Ok(match row {
-            Some(r) => r.try_get("cloud_account_id")?,
-            None => account.to_string(),
+            Some(r) => Some(r.try_get::<String, _>("cloud_account_id")?).filter(|s| !s.is_empty()),
+            None => None,
         })
     }
 

@@ -305,10 +305,11 @@ async fn insert_copy(
 /// Queues the cloud image of a region copy row for deletion (when a copy was ever requested).
 pub(super) async fn move_to_cleanup(w: &mut WriteTx, version_id: &str, region: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO cleanup (id, region, image_id, client_token, source_region, source_image_id, created_at)
+        "INSERT INTO cleanup (id, region, image_id, client_token, image_name, source_region, source_image_id, created_at)
          SELECT $1, rc.region, rc.image_id, rc.version_id || '-' || rc.region || '-' || rc.copy_key || '-' || CAST(rc.copy_serial AS TEXT),
+                SUBSTR('imagenest-' || p.name || '-' || v.name, 1, 128),
                 v.source_region, COALESCE(CASE WHEN rc.region = v.source_region THEN v.source_image_id ELSE d.image_id END, ''), $2
-         FROM region_copies rc JOIN versions v ON v.id = rc.version_id
+         FROM region_copies rc JOIN versions v ON v.id = rc.version_id JOIN packages p ON p.id = v.package_id
          LEFT JOIN region_copies d ON d.version_id = rc.version_id AND d.region = v.source_region
          WHERE rc.version_id = $3 AND rc.region = $4 AND rc.copy_requested = 1",
     )

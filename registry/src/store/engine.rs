@@ -74,6 +74,8 @@ pub struct CleanupJob {
     pub region: String,
     pub image_id: Option<String>,
     pub client_token: String,
+    /// The name the copy was requested with (a re-issued CopyImage must be identical).
+    pub image_name: String,
     pub source_region: String,
     pub source_image_id: String,
     pub attempts: i64,
@@ -320,7 +322,7 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         let rows = sqlx::query(
-            "SELECT id, region, image_id, client_token, source_region, source_image_id, attempts FROM cleanup WHERE lease_owner = $1 AND lease_until = $2",
+            "SELECT id, region, image_id, client_token, image_name, source_region, source_image_id, attempts FROM cleanup WHERE lease_owner = $1 AND lease_until = $2",
         )
         .bind(owner)
         .bind(lease_until)
@@ -334,6 +336,7 @@ impl Store {
                     region: r.try_get("region")?,
                     image_id: r.try_get("image_id")?,
                     client_token: r.try_get("client_token")?,
+                    image_name: r.try_get("image_name")?,
                     source_region: r.try_get("source_region")?,
                     source_image_id: r.try_get("source_image_id")?,
                     attempts: r.try_get("attempts")?,
@@ -377,7 +380,7 @@ impl Store {
         w.commit().await
     }
 
-    /// The cloud account IDs of registry accounts that exist (others are left out).
+    /// The cloud account IDs stored for registry accounts (accounts without one are left out).
     pub async fn cloud_account_ids(
         &self,
         accounts: &BTreeSet<String>,
@@ -389,7 +392,10 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
             if let Some(r) = row {
-                out.insert(name.clone(), r.try_get("cloud_account_id")?);
+                let id: String = r.try_get("cloud_account_id")?;
+                if !id.is_empty() {
+                    out.insert(name.clone(), id);
+                }
             }
         }
         Ok(out)
@@ -417,12 +423,13 @@ impl Store {
 
 async fn insert_cleanup(w: &mut super::WriteTx, c: &CleanupJob) -> Result<()> {
     sqlx::query(
-        "INSERT INTO cleanup (id, region, image_id, client_token, source_region, source_image_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO cleanup (id, region, image_id, client_token, image_name, source_region, source_image_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(if c.id.is_empty() { new_id("cln") } else { c.id.clone() })
     .bind(&c.region)
     .bind(&c.image_id)
     .bind(&c.client_token)
+    .bind(&c.image_name)
     .bind(&c.source_region)
     .bind(&c.source_image_id)
     .bind(now())

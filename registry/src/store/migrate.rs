@@ -15,20 +15,22 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Applies the migrations not applied yet, all in one transaction. On PostgreSQL an advisory
+/// lock makes replicas that start together take turns: one migrates, the others then skip.
 pub(super) async fn run(store: &Store) -> Result<()> {
+    let mut w = store.begin_write().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7316402)")
+            .execute(&mut *w.tx)
+            .await?;
+    }
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
-    .execute(store.pool())
+    .execute(&mut *w.tx)
     .await?;
+    let mut applied_now = Vec::new();
     for &(version, name, sql) in MIGRATIONS {
-        let mut w = store.begin_write().await?;
-        if store.backend() == Backend::Postgres {
-            // Replicas starting together: one migrates, the others wait and then skip.
-            sqlx::query("SELECT pg_advisory_xact_lock(7316402)")
-                .execute(&mut *w.tx)
-                .await?;
-        }
         let applied = sqlx::query("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = $1")
             .bind(version)
             .fetch_one(&mut *w.tx)
@@ -48,7 +50,10 @@ pub(super) async fn run(store: &Store) -> Result<()> {
         .bind(now())
         .execute(&mut *w.tx)
         .await?;
-        w.commit().await?;
+        applied_now.push((version, name));
+    }
+    w.commit().await?;
+    for (version, name) in applied_now {
         tracing::info!(version, name, "applied migration");
     }
     Ok(())

@@ -174,6 +174,17 @@ impl Store {
                 names.join(", ")
             )));
         }
+        // Every copy that may exist in the cloud goes to the cleanup queue, then the rows go.
+        let regions = sqlx::query(
+            "SELECT region FROM region_copies WHERE version_id = $1 AND copy_requested = 1",
+        )
+        .bind(id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        for r in &regions {
+            super::distributions::move_to_cleanup(&mut w, id, &r.try_get::<String, _>("region")?)
+                .await?;
+        }
         sqlx::query("DELETE FROM region_copies WHERE version_id = $1")
             .bind(id)
             .execute(&mut *w.tx)
