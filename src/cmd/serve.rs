@@ -1,9 +1,24 @@
 //! `imagenest serve`: run the registry (SQLite in the data dir by default, or PostgreSQL).
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use imagenest_registry::{AppState, RegistryConfig, TlsFiles, auth, store::NewAccountToken, store::Store};
+use imagenest_cloud::{AliCloud, Driver};
+use imagenest_registry::{
+    AppState, RegistryConfig, TlsFiles, auth,
+    engine::{self, EngineConfig},
+    store::{NewAccountToken, Store},
+};
+use imagenest_simcloud::{CopySpeed, SimCloud, SimConfig};
+
+/// Which cloud the registry copies images in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Cloud {
+    /// An embedded sim cloud with its state in the data dir (for demos and tests).
+    Sim,
+    /// Alibaba Cloud ECS, with ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET of the delivery account.
+    Alicloud,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,34 +37,108 @@ pub struct Args {
     /// PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The cloud to copy images in.
+    #[arg(long, value_enum, default_value = "sim")]
+    cloud: Cloud,
+    /// ECS API endpoint override (`--cloud alicloud`), e.g. a sim cloud started with `imagenest sim-cloud serve`.
+    #[arg(long)]
+    cloud_endpoint: Option<String>,
+    /// Copy speed of the embedded sim cloud in GiB/s (0 copies instantly).
+    #[arg(long, default_value_t = 2.0)]
+    sim_speed: f64,
+    /// How long this registry's claim on a distribution job lasts without renewal; another
+    /// replica takes over a dead one's jobs after it.
+    #[arg(long, default_value_t = 15, hide = true)]
+    engine_lease_seconds: u64,
+    /// How often the engine looks for work and polls copies, in milliseconds.
+    #[arg(long, hide = true)]
+    engine_poll_ms: Option<u64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::init_tracing();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(serve(args))?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     let store = match &args.database_url {
-        Some(url) => Store::open(url).await.context("cannot open the PostgreSQL database given by --database-url")?,
+        Some(url) => Store::open(url)
+            .await
+            .context("cannot open the PostgreSQL database given by --database-url")?,
         None => {
             let path = args.data_dir.join("imagenest.db");
-            Store::open_sqlite(&path).await.with_context(|| format!("cannot open the SQLite database {}", path.display()))?
+            Store::open_sqlite(&path)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?
         }
     };
     bootstrap_admin(&store, &args.data_dir).await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let tls = args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key });
+    let tls = args
+        .tls_cert
+        .clone()
+        .zip(args.tls_key.clone())
+        .map(|(cert, key)| TlsFiles { cert, key });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{addr}");
+
+    let mut config = RegistryConfig::default();
+    let mut sim = None;
+    let driver = match args.cloud {
+        Cloud::Sim => {
+            let speed = if args.sim_speed <= 0.0 { CopySpeed::Instant } else { CopySpeed::GibPerSec(args.sim_speed) };
+            let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot listen for the embedded sim cloud")?;
+            let started = SimCloud::start(SimConfig { data_dir: args.data_dir.clone(), speed, faults: Default::default(), seed: None }, sim_listener)
+                .await
+                .with_context(|| format!("cannot start the embedded sim cloud in {}", args.data_dir.display()))?;
+            tracing::info!(endpoint = %started.endpoint(), "embedded sim cloud running; credentials in sim-cloud.json");
+            let driver = started.driver(imagenest_simcloud::DELIVERY_ACCOUNT).context("cannot sign in to the sim cloud as the delivery account")?;
+            config.default_cloud_account = Arc::new(|name: &str| imagenest_simcloud::account_id_for(name));
+            sim = Some(started);
+            driver
+        }
+        Cloud::Alicloud => AliCloud::from_env(args.cloud_endpoint.clone())
+            .context("cannot configure the Alibaba Cloud driver: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET of the delivery account")?,
+    };
+    let regions = driver.list_regions().await.context("cannot list the cloud's regions (is the endpoint reachable and are the credentials right?)")?;
+    config.regions = regions
+        .into_iter()
+        .map(|r| imagenest_core::api::RegionInfo {
+            id: r.id,
+            name: r.name,
+        })
+        .collect();
+    config.regions.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let state = AppState::new(store.clone(), config);
+    let mut engine_config = EngineConfig {
+        lease_ttl: Duration::from_secs(args.engine_lease_seconds.max(1)),
+        ..EngineConfig::default()
+    };
+    if let Some(ms) = args.engine_poll_ms {
+        engine_config.poll_interval = Duration::from_millis(ms);
+        engine_config.copy_poll_interval = Duration::from_millis(ms);
+        engine_config.idle_interval = Duration::from_millis(ms.max(100));
+        engine_config.backoff_base = Duration::from_millis(ms.max(10));
+    }
+    let engine = engine::spawn(state.clone(), Arc::new(driver), engine_config);
+
     write_private(&args.data_dir.join("endpoint"), &endpoint, 0o644)?;
     tracing::info!(%endpoint, data_dir = %args.data_dir.display(), "registry listening");
-    let state = AppState::new(store.clone(), RegistryConfig::default());
     imagenest_registry::serve(listener, tls, state, shutdown_signal()).await?;
+    engine.shutdown().await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
     store.close().await;
     tracing::info!("registry stopped");
     Ok(())
