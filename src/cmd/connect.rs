@@ -26,7 +26,9 @@ impl RegistryArgs {
         if let Some(e) = &self.endpoint {
             return e.clone();
         }
-        std::fs::read_to_string(self.data_dir.join("endpoint")).map(|s| s.trim().to_string()).unwrap_or_else(|_| DEFAULT_ENDPOINT.to_string())
+        std::fs::read_to_string(self.data_dir.join("endpoint"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| DEFAULT_ENDPOINT.to_string())
     }
 
     pub fn token(&self) -> anyhow::Result<String> {
@@ -36,7 +38,12 @@ impl RegistryArgs {
         let path = self.data_dir.join("admin-token");
         std::fs::read_to_string(&path)
             .map(|s| s.trim().to_string())
-            .with_context(|| format!("no token: pass --token or set IMAGENEST_TOKEN (no admin token at {})", path.display()))
+            .with_context(|| {
+                format!(
+                    "no token: pass --token or set IMAGENEST_TOKEN (no admin token at {})",
+                    path.display()
+                )
+            })
     }
 
     pub fn client(&self) -> anyhow::Result<Client> {
@@ -61,5 +68,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// A single-threaded runtime for client commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }

@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "imagenest", version, about = "Distribute VM images to every region and resolve template image IDs per region")]
+#[command(
+    name = "imagenest",
+    version,
+    about = "Distribute VM images to every region and resolve template image IDs per region"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,6 +74,10 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Logs to stderr; `RUST_LOG` chooses what (default `info`). Only long-running commands call it.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

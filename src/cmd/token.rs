@@ -51,15 +51,35 @@ pub enum Command {
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         match cmd {
-            Command::Create { account, role, ros, cloud_account_id, description, registry, output } => {
+            Command::Create {
+                account,
+                role,
+                ros,
+                cloud_account_id,
+                description,
+                registry,
+                output,
+            } => {
                 // Invariant: clap only lets the three role names through.
                 let role = Role::parse(&role).expect("clap checked the role");
                 let kind = if ros { TokenKind::Ros } else { TokenKind::Api };
-                let created = registry.client()?.create_token(&NewToken { account, role, kind, cloud_account_id, description }).await?;
+                let created = registry
+                    .client()?
+                    .create_token(&NewToken {
+                        account,
+                        role,
+                        kind,
+                        cloud_account_id,
+                        description,
+                    })
+                    .await?;
                 match output {
                     Output::Json => print_json(&created)?,
                     Output::Text => {
-                        eprintln!("created token {} for account {} ({}); it is shown only now:", created.info.id, created.info.account, created.info.role);
+                        eprintln!(
+                            "created token {} for account {} ({}); it is shown only now:",
+                            created.info.id, created.info.account, created.info.role
+                        );
                         println!("{}", created.token);
                     }
                 }
@@ -69,10 +89,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 match output {
                     Output::Json => print_json(&tokens)?,
                     Output::Text => {
-                        println!("{:<26} {:<20} {:<9} {:<4} CREATED", "ID", "ACCOUNT", "ROLE", "KIND");
+                        println!(
+                            "{:<26} {:<20} {:<9} {:<4} CREATED",
+                            "ID", "ACCOUNT", "ROLE", "KIND"
+                        );
                         for t in tokens {
-                            let kind = if t.kind == TokenKind::Ros { "ros" } else { "api" };
-                            println!("{:<26} {:<20} {:<9} {:<4} {}", t.id, t.account, t.role, kind, t.created_at);
+                            let kind = if t.kind == TokenKind::Ros {
+                                "ros"
+                            } else {
+                                "api"
+                            };
+                            println!(
+                                "{:<26} {:<20} {:<9} {:<4} {}",
+                                t.id, t.account, t.role, kind, t.created_at
+                            );
                         }
                     }
                 }

@@ -70,14 +70,28 @@ pub fn package(cmd: PackageCommand) -> anyhow::Result<ExitCode> {
                 match output {
                     Output::Json => print_json(&items)?,
                     Output::Text => {
-                        println!("{:<24} {:<32} {:<16} {:<8} REV", "ID", "NAME", "OWNER", "VISIBILITY");
+                        println!(
+                            "{:<24} {:<32} {:<16} {:<8} REV",
+                            "ID", "NAME", "OWNER", "VISIBILITY"
+                        );
                         for p in items {
-                            println!("{:<24} {:<32} {:<16} {:<8} {}", p.id, p.name, p.owner, format!("{:?}", p.visibility).to_lowercase(), p.revision);
+                            println!(
+                                "{:<24} {:<32} {:<16} {:<8} {}",
+                                p.id,
+                                p.name,
+                                p.owner,
+                                format!("{:?}", p.visibility).to_lowercase(),
+                                p.revision
+                            );
                         }
                     }
                 }
             }
-            PackageCommand::Show { package, registry, output } => {
+            PackageCommand::Show {
+                package,
+                registry,
+                output,
+            } => {
                 let p = registry.client()?.package(&package).await?;
                 match output {
                     Output::Json => print_json(&p)?,
@@ -87,7 +101,10 @@ pub fn package(cmd: PackageCommand) -> anyhow::Result<ExitCode> {
                         println!("owner:          {}", p.owner);
                         println!("description:    {}", p.description);
                         println!("resource group: {}", p.resource_group);
-                        println!("visibility:     {}", format!("{:?}", p.visibility).to_lowercase());
+                        println!(
+                            "visibility:     {}",
+                            format!("{:?}", p.visibility).to_lowercase()
+                        );
                         for (k, v) in &p.tags {
                             println!("tag:            {k}={v}");
                         }
@@ -104,19 +121,33 @@ pub fn package(cmd: PackageCommand) -> anyhow::Result<ExitCode> {
 pub fn version(cmd: VersionCommand) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         match cmd {
-            VersionCommand::List { package, registry, output } => {
+            VersionCommand::List {
+                package,
+                registry,
+                output,
+            } => {
                 let items = registry.client()?.all_versions(&package).await?;
                 match output {
                     Output::Json => print_json(&items)?,
                     Output::Text => {
                         println!("{:<24} {:<24} {:<10} PUBLISHED", "ID", "NAME", "STATUS");
                         for v in items {
-                            println!("{:<24} {:<24} {:<10} {}", v.id, v.name, v.status.as_str(), v.published_at.unwrap_or_default());
+                            println!(
+                                "{:<24} {:<24} {:<10} {}",
+                                v.id,
+                                v.name,
+                                v.status.as_str(),
+                                v.published_at.unwrap_or_default()
+                            );
                         }
                     }
                 }
             }
-            VersionCommand::Show { version, registry, output } => {
+            VersionCommand::Show {
+                version,
+                registry,
+                output,
+            } => {
                 let v = registry.client()?.version(&version).await?;
                 match output {
                     Output::Json => print_json(&v)?,
@@ -144,14 +175,28 @@ pub fn service(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
                 match output {
                     Output::Json => print_json(&items)?,
                     Output::Text => {
-                        println!("{:<24} {:<32} {:<16} {:<8} ASSOCIATIONS", "ID", "NAME", "OWNER", "VISIBILITY");
+                        println!(
+                            "{:<24} {:<32} {:<16} {:<8} ASSOCIATIONS",
+                            "ID", "NAME", "OWNER", "VISIBILITY"
+                        );
                         for s in items {
-                            println!("{:<24} {:<32} {:<16} {:<8} {}", s.id, s.name, s.owner, s.visibility.as_str(), s.image_associations.len());
+                            println!(
+                                "{:<24} {:<32} {:<16} {:<8} {}",
+                                s.id,
+                                s.name,
+                                s.owner,
+                                s.visibility.as_str(),
+                                s.image_associations.len()
+                            );
                         }
                     }
                 }
             }
-            ServiceCommand::Show { service, registry, output } => {
+            ServiceCommand::Show {
+                service,
+                registry,
+                output,
+            } => {
                 let s = registry.client()?.service(&service).await?;
                 match output {
                     Output::Json => print_json(&s)?,
@@ -160,7 +205,10 @@ pub fn service(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
                         println!("name:       {}", s.name);
                         println!("owner:      {}", s.owner);
                         println!("visibility: {}", s.visibility.as_str());
-                        println!("whitelist:  {}", s.whitelist.iter().cloned().collect::<Vec<_>>().join(", "));
+                        println!(
+                            "whitelist:  {}",
+                            s.whitelist.iter().cloned().collect::<Vec<_>>().join(", ")
+                        );
                         for (literal, a) in &s.image_associations {
                             println!("associates: {literal} -> {} @ {}", a.package_id, a.version);
                         }
