@@ -57,7 +57,7 @@ pub enum RosMode {
 #[utoipa::path(post, path = "/v1/ros/custom-resource/{token}", tag = "ros", security(),
     params(
         ("token" = String, Path, description = "A ROS token (`imagenest token create --ros`); API tokens are refused"),
-        ("mode" = Option<RosMode>, Query, description = "`auto` (default) or `sync`: never upload the answer to `ResponseURL`"),
+        ("mode" = inline(Option<RosMode>), Query, description = "`auto` (default) or `sync`: never upload the answer to `ResponseURL`"),
     ),
     request_body(content = RosRequest, content_type = "application/json",
         description = "A ROS custom resource request (Create, Update or Delete)"),
