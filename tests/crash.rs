@@ -1,0 +1,253 @@
+//! Crash safety of the distribution engine: a real `imagenest serve` (with its embedded sim
+//! cloud) is killed with SIGKILL at random moments during distributions and restarted on the same
+//! data dir; every distribution must complete with exactly one copy per region, counted in the sim.
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use imagenest_client::Client;
+use imagenest_core::{
+    Role,
+    api::{NewToken, TokenKind},
+    distribution::DistributionStatus,
+    package::NewPackage,
+    version::{ImageSource, NewVersion},
+};
+use rand::{Rng, SeedableRng};
+
+struct Registry {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `imagenest serve` on `dir` and waits until it answers.
+async fn start(dir: &Path) -> Registry {
+    let _ = std::fs::remove_file(dir.join("endpoint"));
+    let child = Command::new(env!("CARGO_BIN_EXE_imagenest"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sim-speed",
+            "10",
+            "--engine-poll-ms",
+            "20",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start imagenest serve");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(e) = std::fs::read_to_string(dir.join("endpoint")) {
+            let endpoint = e.trim().to_string();
+            if Client::new(&endpoint, None).unwrap().health().await.is_ok() {
+                return Registry { child, endpoint };
+            }
+        }
+        assert!(Instant::now() < deadline, "imagenest serve did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn kill9(mut reg: Registry) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(reg.child.id() as i32, libc::SIGKILL) };
+    let _ = reg.child.wait();
+}
+
+/// The sim's images owned by the delivery account: (image name, region) → count.
+async fn delivery_copies(dir: &Path) -> BTreeMap<(String, String), Vec<String>> {
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sim-cloud.json")).unwrap())
+            .unwrap();
+    let endpoint = info["endpoint"].as_str().unwrap();
+    let images: serde_json::Value = reqwest::get(format!("{endpoint}/_sim/images?owner=delivery"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for i in images.as_array().expect("image list") {
+        if i["owner"] == "delivery" {
+            out.entry((
+                i["name"].as_str().unwrap().to_string(),
+                i["region"].as_str().unwrap().to_string(),
+            ))
+            .or_default()
+            .push(i["status"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reg = start(dir.path()).await;
+    let admin = Client::new(
+        &reg.endpoint,
+        Some(
+            std::fs::read_to_string(dir.path().join("admin-token"))
+                .unwrap()
+                .trim(),
+        ),
+    )
+    .unwrap();
+    let vendor_token = admin
+        .create_token(&NewToken {
+            account: "acme".into(),
+            role: Role::Vendor,
+            kind: TokenKind::Api,
+            cloud_account_id: None,
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .token;
+    let targets: Vec<String> = [
+        "cn-hangzhou",
+        "cn-beijing",
+        "cn-shanghai",
+        "cn-shenzhen",
+        "ap-southeast-1",
+        "us-east-1",
+        "eu-central-1",
+        "ap-northeast-1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
+    let p = acme
+        .create_package(&NewPackage {
+            name: "acme_base".into(),
+            description: "crash test package".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let mut versions = Vec::new();
+    for i in 0..5 {
+        let out = Command::new(env!("CARGO_BIN_EXE_imagenest"))
+            .args([
+                "sim-cloud",
+                "image",
+                "create",
+                "--account",
+                "acme",
+                "--region",
+                "cn-hangzhou",
+                "--name",
+                &format!("base{i}"),
+                "--size-gib",
+                "10",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let v = acme
+            .create_version(
+                &p.id,
+                &NewVersion {
+                    name: format!("v_{i}"),
+                    description: String::new(),
+                    image: ImageSource::Custom {
+                        region: "cn-hangzhou".into(),
+                        image_id: image,
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        acme.set_distribution_regions(&v.id, &targets)
+            .await
+            .unwrap();
+        versions.push(v.id);
+    }
+
+    // Kill and restart at random moments while the copies run.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261126);
+    let mut mid_flight = 0;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(30..600))).await;
+        let client = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
+        let mut busy = false;
+        for v in &versions {
+            busy |=
+                client.distribution(v).await.unwrap().status == DistributionStatus::Distributing;
+        }
+        mid_flight += usize::from(busy);
+        kill9(reg);
+        reg = start(dir.path()).await;
+    }
+    assert!(
+        mid_flight >= 5,
+        "only {mid_flight} of 6 kills hit running distributions; slow the sim down"
+    );
+
+    let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for v in &versions {
+        loop {
+            let d = acme.distribution(v).await.unwrap();
+            if d.status == DistributionStatus::Available {
+                assert_eq!(d.region_images.len(), targets.len());
+                break;
+            }
+            assert_ne!(d.status, DistributionStatus::Failed, "{d:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "distribution {v} did not complete: {d:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Exactly one copy per (version, region): no duplicate from a copy requested before a crash.
+    let copies = delivery_copies(dir.path()).await;
+    assert_eq!(copies.len(), versions.len() * targets.len(), "{copies:#?}");
+    for ((name, region), statuses) in &copies {
+        assert_eq!(
+            statuses,
+            &vec!["Available".to_string()],
+            "{name} in {region}: {statuses:?}"
+        );
+    }
+    // And each recorded region image is that one copy.
+    for v in &versions {
+        let d = acme.distribution(v).await.unwrap();
+        for (region, id) in &d.region_images {
+            let r = acme
+                .resolve(
+                    "acme_base",
+                    Some(&acme.version(v).await.unwrap().name),
+                    region,
+                )
+                .await
+                .unwrap();
+            assert_eq!(&r.image_id, id);
+        }
+    }
+}
