@@ -1,0 +1,257 @@
+//! Two registry processes on one PostgreSQL, copying through one sim cloud process: they share the
+//! distribution work without ever copying twice, and when one dies (SIGKILL) the other finishes
+//! its regions once its leases run out.
+
+use std::{
+    collections::BTreeSet,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use imagenest_client::Client;
+use imagenest_core::{
+    Role,
+    api::{NewToken, TokenKind},
+    distribution::DistributionStatus,
+    package::NewPackage,
+    version::{ImageSource, NewVersion},
+};
+use sqlx::{Connection, Row};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn imagenest() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imagenest"))
+}
+
+async fn wait_for_file(path: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if !s.trim().is_empty() {
+                return s.trim().to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn start_registry(dir: &Path, db: &str, sim: &str, key: &(String, String)) -> (Proc, String) {
+    let child = imagenest()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cloud",
+            "alicloud",
+            "--cloud-endpoint",
+            sim,
+            "--engine-lease-seconds",
+            "2",
+            "--engine-poll-ms",
+            "20",
+        ])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("IMAGENEST_DATABASE_URL", db)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &key.0)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &key.1)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start imagenest serve");
+    let endpoint = wait_for_file(&dir.join("endpoint")).await;
+    (Proc(child), endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_work_and_take_over_from_a_dead_one() {
+    let db = imagenest_testkit::postgres::fresh_database().await;
+    let sim_dir = tempfile::tempdir().unwrap();
+    let _sim = Proc(
+        imagenest()
+            .args([
+                "sim-cloud",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--speed-gib-per-s",
+                "20",
+                "--data-dir",
+            ])
+            .arg(sim_dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(&wait_for_file(&sim_dir.path().join("sim-cloud.json")).await).unwrap();
+    let sim = info["endpoint"].as_str().unwrap().to_string();
+    let delivery = info["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "delivery")
+        .unwrap();
+    let key = (
+        delivery["access_key_id"].as_str().unwrap().to_string(),
+        delivery["access_key_secret"].as_str().unwrap().to_string(),
+    );
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (reg_a, endpoint_a) = start_registry(dir_a.path(), &db, &sim, &key).await;
+    let (_reg_b, endpoint_b) = start_registry(dir_b.path(), &db, &sim, &key).await;
+    let admin_token = std::fs::read_to_string(dir_a.path().join("admin-token")).unwrap();
+    let admin = Client::new(&endpoint_b, Some(admin_token.trim())).unwrap();
+    let vendor = admin
+        .create_token(&NewToken {
+            account: "acme".into(),
+            role: Role::Vendor,
+            kind: TokenKind::Api,
+            cloud_account_id: None,
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .token;
+    let acme_a = Client::new(&endpoint_a, Some(&vendor)).unwrap();
+    let acme_b = Client::new(&endpoint_b, Some(&vendor)).unwrap();
+    let p = acme_a
+        .create_package(&NewPackage {
+            name: "acme_base".into(),
+            description: "replica test package".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let targets: Vec<String> = [
+        "cn-hangzhou",
+        "cn-beijing",
+        "cn-shanghai",
+        "cn-shenzhen",
+        "ap-southeast-1",
+        "us-east-1",
+        "eu-central-1",
+        "ap-northeast-1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut versions = Vec::new();
+    for i in 0..6 {
+        let out = imagenest()
+            .args([
+                "sim-cloud",
+                "image",
+                "create",
+                "--account",
+                "acme",
+                "--region",
+                "cn-hangzhou",
+                "--name",
+                &format!("base{i}"),
+                "--size-gib",
+                "10",
+                "--data-dir",
+            ])
+            .arg(sim_dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let client = if i % 2 == 0 { &acme_a } else { &acme_b };
+        let v = client
+            .create_version(
+                &p.id,
+                &NewVersion {
+                    name: format!("v_{i}"),
+                    description: String::new(),
+                    image: ImageSource::Custom {
+                        region: "cn-hangzhou".into(),
+                        image_id: image,
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        client
+            .set_distribution_regions(&v.id, &targets)
+            .await
+            .unwrap();
+        versions.push(v.id);
+    }
+
+    // Both replicas hold leases on region copies at some point: they share the work.
+    let mut conn = sqlx::PgConnection::connect(&db).await.unwrap();
+    let mut owners = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while owners.len() < 2 {
+        for row in sqlx::query(
+            "SELECT DISTINCT lease_owner FROM region_copies WHERE lease_owner IS NOT NULL",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        {
+            owners.insert(row.try_get::<String, _>("lease_owner").unwrap());
+        }
+        assert!(Instant::now() < deadline, "only {owners:?} ever held work");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Replica A dies mid-flight; B finishes everything, A's regions included.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(reg_a.0.id() as i32, libc::SIGKILL) };
+    drop(reg_a);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for v in &versions {
+        loop {
+            let d = acme_b.distribution(v).await.unwrap();
+            if d.status == DistributionStatus::Available {
+                break;
+            }
+            assert_ne!(d.status, DistributionStatus::Failed, "{d:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "distribution {v} did not complete after replica A died: {d:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let images: serde_json::Value = reqwest::get(format!("{sim}/_sim/images?owner=delivery"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut seen = BTreeSet::new();
+    for i in images.as_array().unwrap() {
+        let key = (
+            i["name"].as_str().unwrap().to_string(),
+            i["region"].as_str().unwrap().to_string(),
+        );
+        assert!(seen.insert(key.clone()), "two copies of {key:?}");
+        assert_eq!(i["status"], "Available", "{i}");
+    }
+    assert_eq!(seen.len(), versions.len() * targets.len());
+}
