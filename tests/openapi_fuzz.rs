@@ -20,7 +20,7 @@ use tokio::process::{Child, Command};
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// Test cases per operation and phase: enough to walk every documented answer, small enough
 /// to keep the whole test around a minute on two cores.
-const MAX_EXAMPLES: &str = "25";
+const MAX_EXAMPLES: &str = "50";
 const SEED: &str = "20261126";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
 
@@ -354,7 +354,7 @@ async fn schemathesis_finds_no_server_errors_and_no_undocumented_responses() {
             "--exclude-method",
             "DELETE",
             "--phases",
-            "coverage,fuzzing",
+            "examples,coverage,fuzzing",
         ],
     )
     .await;

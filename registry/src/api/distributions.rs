@@ -26,7 +26,7 @@ pub async fn get(
 
 /// Set the target regions (`["all"]` for every region). Publishes a draft first. New regions are
 /// copied, removed regions' copies deleted, kept regions untouched.
-#[utoipa::path(put, path = "/v1/versions/{id}/distribution", tag = "distributions", request_body = DistributionRequest,
+#[utoipa::path(put, path = "/v1/versions/{id}/distribution", tag = "distributions", request_body(content = DistributionRequest, example = json!({"regions": ["cn-hangzhou", "cn-beijing"]})),
     params(("id" = String, Path, description = "Version ID")),
     responses((status = 200, description = "The distribution", body = Distribution)))]
 pub async fn put(

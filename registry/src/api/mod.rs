@@ -120,6 +120,7 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_page_token` of the previous page.
     pub page_token: Option<String>,

@@ -32,7 +32,7 @@ pub async fn list(
 }
 
 /// Create a package owned by the caller's account.
-#[utoipa::path(post, path = "/v1/packages", tag = "packages", request_body = NewPackage,
+#[utoipa::path(post, path = "/v1/packages", tag = "packages", request_body(content = NewPackage, example = json!({"name": "acme_example", "description": "Acme example base image", "tags": {"team": "platform"}})),
     responses((status = 201, description = "Created", body = Package)))]
 pub async fn create(
     State(st): State<AppState>,
@@ -64,7 +64,7 @@ pub async fn get(
 
 /// Change a package's description, resource group or tags. Send `If-Match` with the revision
 /// you read to fail (412) instead of overwriting a concurrent change.
-#[utoipa::path(patch, path = "/v1/packages/{id}", tag = "packages", request_body = PackageUpdate,
+#[utoipa::path(patch, path = "/v1/packages/{id}", tag = "packages", request_body(content = PackageUpdate, example = json!({"description": "Acme base image, hardened"})),
     params(("id" = String, Path, description = "Package ID, name, or owner/name"),
            ("If-Match" = Option<String>, Header, description = "Revision the change is based on")),
     responses((status = 200, description = "The updated package", body = Package)))]

@@ -25,10 +25,12 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct ResolveQuery {
     /// Package ID, name, or owner/name.
+    #[param(example = "acme_base")]
     pub package: String,
     /// Version name, or `latest` (the default): the newest published version available in the region.
     pub version: Option<String>,
     /// Region ID, e.g. `cn-hangzhou`.
+    #[param(example = "cn-hangzhou")]
     pub region: String,
 }
 

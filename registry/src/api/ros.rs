@@ -60,7 +60,13 @@ pub enum RosMode {
         ("mode" = inline(Option<RosMode>), Query, description = "`auto` (default) or `sync`: never upload the answer to `ResponseURL`"),
     ),
     request_body(content = RosRequest, content_type = "application/json",
-        description = "A ROS custom resource request (Create, Update or Delete)"),
+        description = "A ROS custom resource request (Create, Update or Delete)",
+        example = json!({"RequestType": "Create", "ResponseURL": "https://ros.example.com/callback",
+            "StackId": "4a6c9851-3b0f-4f5f-8f3a-2a4d7bd1e001", "StackName": "acme-demo",
+            "ResourceOwnerId": "1234567890123456", "CallerId": "1234567890123456",
+            "RegionId": "cn-hangzhou", "RequestId": "0c5a1a55-7c1b-4f4e-9a51-8c2b3f2c1d10",
+            "ResourceType": "Custom::RegionImage", "LogicalResourceId": "BaseImage",
+            "ResourceProperties": {"Package": "acme_base", "Version": "latest"}})),
     responses((status = 200, description = "The ROS response object: SUCCESS, or FAILED with a Reason", body = RosResponse)))]
 pub async fn custom_resource(
     State(st): State<AppState>,

@@ -80,7 +80,7 @@ pub async fn list(
 }
 
 /// Create a service owned by the caller's account.
-#[utoipa::path(post, path = "/v1/services", tag = "services", request_body = NewService,
+#[utoipa::path(post, path = "/v1/services", tag = "services", request_body(content = NewService, example = json!({"name": "acme_example_app", "visibility": "private", "whitelist": ["cust1"]})),
     responses((status = 201, description = "Created", body = Service)))]
 pub async fn create(
     State(st): State<AppState>,
@@ -111,7 +111,7 @@ pub async fn get(
 }
 
 /// Change a service; a given whitelist or association map replaces the old one whole.
-#[utoipa::path(patch, path = "/v1/services/{id}", tag = "services", request_body = ServiceUpdate,
+#[utoipa::path(patch, path = "/v1/services/{id}", tag = "services", request_body(content = ServiceUpdate, example = json!({"whitelist": ["cust1", "cust2"]})),
     params(("id" = String, Path, description = "Service ID, name, or owner/name"), ("If-Match" = Option<String>, Header, description = "Revision the change is based on")),
     responses((status = 200, description = "The updated service", body = Service)))]
 pub async fn update(

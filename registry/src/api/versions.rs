@@ -35,7 +35,7 @@ pub async fn list(
 }
 
 /// Create a draft version of a package.
-#[utoipa::path(post, path = "/v1/packages/{id}/versions", tag = "versions", request_body = NewVersion,
+#[utoipa::path(post, path = "/v1/packages/{id}/versions", tag = "versions", request_body(content = NewVersion, example = json!({"name": "v_example", "description": "example", "image": {"type": "custom", "region": "cn-hangzhou", "image_id": "m-source1"}})),
     params(("id" = String, Path, description = "Package ID, name, or owner/name")),
     responses((status = 201, description = "Created (as a draft)", body = Version)))]
 pub async fn create(
@@ -63,7 +63,7 @@ pub async fn get(
 }
 
 /// Edit a version: the description always, the image only while it is a draft.
-#[utoipa::path(patch, path = "/v1/versions/{id}", tag = "versions", request_body = VersionUpdate,
+#[utoipa::path(patch, path = "/v1/versions/{id}", tag = "versions", request_body(content = VersionUpdate, example = json!({"description": "release candidate"})),
     params(("id" = String, Path, description = "Version ID"), ("If-Match" = Option<String>, Header, description = "Revision the change is based on")),
     responses((status = 200, description = "The updated version", body = Version)))]
 pub async fn update(
