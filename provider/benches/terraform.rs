@@ -36,8 +36,10 @@ fn main() {
         "resource \"imagenest_package\" \"x\" {{\n  count       = {COUNT}\n  name        = \"bench_pkg_${{count.index}}\"\n  description = \"benchmark package number ${{count.index}}\"\n  tags        = {{ bench = \"yes\" }}\n}}\n"
     ));
 
+    let cpu0 = (children_cpu(), process_cpu(reg.pid()));
     let floor_apply = timed(|| floor.apply());
     let floor_plan = timed(|| floor.assert_no_changes());
+    let cpu1 = (children_cpu(), process_cpu(reg.pid()));
     let peak = Arc::new(AtomicU64::new(0));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
@@ -51,6 +53,7 @@ fn main() {
     };
     let our_apply = timed(|| ours.apply());
     let our_plan = timed(|| ours.assert_no_changes());
+    let cpu2 = (children_cpu(), process_cpu(reg.pid()));
     sampling.store(false, Ordering::Relaxed);
     sampler.join().unwrap();
     ours.destroy();
@@ -70,6 +73,12 @@ fn main() {
     println!(
         "provider peak RSS during apply+plan: {:.1} MiB",
         peak.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    println!(
+        "CPU for apply+plan: terraform_data: terraform {:.2} s; imagenest_package: terraform + provider {:.2} s, registry {:.2} s",
+        cpu1.0 - cpu0.0,
+        cpu2.0 - cpu1.0,
+        cpu2.1 - cpu1.1
     );
 }
 
@@ -116,6 +125,30 @@ fn handshake_times(n: usize) -> Vec<Duration> {
     }
     out.sort();
     out
+}
+
+/// CPU seconds (user + system) of waited-for children of this process (terraform and
+/// the providers it started).
+fn children_cpu() -> f64 {
+    stat_fields("/proc/self/stat", 16, 17)
+}
+
+/// CPU seconds of a running process.
+fn process_cpu(pid: u32) -> f64 {
+    stat_fields(&format!("/proc/{pid}/stat"), 14, 15)
+}
+
+/// Sums two clock-tick fields of a /proc stat line, numbered as in proc(5).
+fn stat_fields(path: &str, a: usize, b: usize) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // Fields after ")" start at "state", field 3; clock ticks are 100 per second here.
+    let get = |n: usize| f.get(n - 3).copied().unwrap_or(0.0);
+    (get(a) + get(b)) / 100.0
 }
 
 /// The largest VmHWM (peak resident set) among running provider processes, in KiB.

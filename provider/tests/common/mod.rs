@@ -127,6 +127,10 @@ impl Registry {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn admin_client(&self) -> Client {
         Client::new(&self.endpoint, Some(&self.admin_token)).unwrap()
     }
