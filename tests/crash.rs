@@ -5,7 +5,6 @@
 use std::{
     collections::BTreeMap,
     path::Path,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -19,55 +18,12 @@ use imagenest_core::{
 };
 use rand::{Rng, SeedableRng};
 
-struct Registry {
-    child: Child,
-    endpoint: String,
-}
+mod common;
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Serve;
 
-/// Starts `imagenest serve` on `dir` and waits until it answers.
-async fn start(dir: &Path) -> Registry {
-    let _ = std::fs::remove_file(dir.join("endpoint"));
-    let child = Command::new(env!("CARGO_BIN_EXE_imagenest"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sim-speed",
-            "10",
-            "--engine-poll-ms",
-            "20",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start imagenest serve");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(e) = std::fs::read_to_string(dir.join("endpoint")) {
-            let endpoint = e.trim().to_string();
-            if Client::new(&endpoint, None).unwrap().health().await.is_ok() {
-                return Registry { child, endpoint };
-            }
-        }
-        assert!(Instant::now() < deadline, "imagenest serve did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn kill9(mut reg: Registry) {
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(reg.child.id() as i32, libc::SIGKILL) };
-    let _ = reg.child.wait();
+async fn start(dir: &Path) -> Serve {
+    common::serve(dir, &["--sim-speed", "10", "--engine-poll-ms", "20"]).await
 }
 
 /// The sim's images owned by the delivery account: (image name, region) → count.
@@ -144,30 +100,7 @@ async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
         .unwrap();
     let mut versions = Vec::new();
     for i in 0..5 {
-        let out = Command::new(env!("CARGO_BIN_EXE_imagenest"))
-            .args([
-                "sim-cloud",
-                "image",
-                "create",
-                "--account",
-                "acme",
-                "--region",
-                "cn-hangzhou",
-                "--name",
-                &format!("base{i}"),
-                "--size-gib",
-                "10",
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let image = common::vendor_image(dir.path(), "acme", &format!("base{i}"), 10);
         let v = acme
             .create_version(
                 &p.id,
@@ -200,7 +133,7 @@ async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
                 client.distribution(v).await.unwrap().status == DistributionStatus::Distributing;
         }
         mid_flight += usize::from(busy);
-        kill9(reg);
+        reg.kill9();
         reg = start(dir.path()).await;
     }
     assert!(

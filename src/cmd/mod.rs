@@ -2,6 +2,7 @@
 
 mod check;
 mod connect;
+mod distribution;
 mod resolve;
 mod serve;
 mod sim_cloud;
@@ -42,6 +43,9 @@ enum Command {
     /// Read services of a registry.
     #[command(subcommand)]
     Service(views::ServiceCommand),
+    /// Follow and retry distributions of versions to regions.
+    #[command(subcommand)]
+    Distribution(distribution::Command),
     /// Rewrite literal image IDs in ROS and Terraform templates to the image of one region.
     Resolve(resolve::Args),
     /// Report every image site of templates and whether it can be resolved.
@@ -59,6 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Package(cmd) => views::package(cmd),
         Command::Version(cmd) => views::version(cmd),
         Command::Service(cmd) => views::service(cmd),
+        Command::Distribution(cmd) => distribution::run(cmd),
         Command::Resolve(args) => resolve::run(args),
         Command::Check(args) => check::run(args),
         Command::SimCloud(cmd) => sim_cloud::run(cmd),

@@ -1,0 +1,249 @@
+//! The `imagenest` commands that talk to a registry, against a real `imagenest serve`:
+//! token create/list/revoke, read-only views, distribution show --watch / retry, errors and
+//! graceful shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Serve, run};
+use imagenest_client::Client;
+use imagenest_core::{
+    package::NewPackage,
+    version::{ImageSource, NewVersion},
+};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_commands_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut reg = common::serve(dir.path(), &["--sim-speed", "50", "--engine-poll-ms", "20"]).await;
+
+    // token create reads the endpoint and the admin token from the data dir.
+    let out = run(&[
+        "token",
+        "create",
+        "--account",
+        "acme",
+        "--role",
+        "vendor",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vendor = stdout(&out).trim().to_string();
+    assert!(vendor.starts_with("inest_"), "{vendor}");
+    assert!(stderr(&out).contains("shown only now"));
+    let out = run(&[
+        "token",
+        "create",
+        "--account",
+        "cust1",
+        "--role",
+        "customer",
+        "--output",
+        "json",
+        "--data-dir",
+        d,
+    ]);
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["account"], "cust1");
+    // A vendor cannot mint tokens: exit 2 with the registry's message.
+    let out = run(&[
+        "token",
+        "create",
+        "--account",
+        "x",
+        "--role",
+        "vendor",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("only admins"), "{}", stderr(&out));
+
+    let acme = Client::new(&reg.endpoint, Some(&vendor)).unwrap();
+    let p = acme
+        .create_package(&NewPackage {
+            name: "acme_base".into(),
+            description: "CLI test package".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let image = common::vendor_image(dir.path(), "acme", "base", 10);
+    let v = acme
+        .create_version(
+            &p.id,
+            &NewVersion {
+                name: "v_1".into(),
+                description: String::new(),
+                image: ImageSource::Custom {
+                    region: "cn-hangzhou".into(),
+                    image_id: image,
+                },
+            },
+        )
+        .await
+        .unwrap();
+    acme.set_distribution_regions(&v.id, &["cn-beijing".to_string(), "us-east-1".to_string()])
+        .await
+        .unwrap();
+
+    let out = run(&[
+        "distribution",
+        "show",
+        &v.id,
+        "--watch",
+        "--output",
+        "json",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dist: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dist["status"], "available");
+    assert_eq!(dist["region_images"].as_object().unwrap().len(), 2);
+    let out = run(&[
+        "distribution",
+        "show",
+        &v.id,
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert!(
+        stdout(&out).contains("us-east-1") && stdout(&out).contains("available"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&[
+        "distribution",
+        "retry",
+        &v.id,
+        "--output",
+        "json",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = run(&[
+        "package",
+        "list",
+        "--output",
+        "json",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["name"], "acme_base");
+    let out = run(&[
+        "package",
+        "show",
+        "acme_base",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert!(
+        stdout(&out).contains("Acme") || stdout(&out).contains("CLI test package"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&[
+        "version",
+        "list",
+        "acme_base",
+        "--output",
+        "json",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()[0]["status"],
+        "published"
+    );
+    let out = run(&["service", "list", "--token", &vendor, "--data-dir", d]);
+    assert!(out.status.success());
+    let out = run(&[
+        "package",
+        "show",
+        "nope_pkg",
+        "--token",
+        &vendor,
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+
+    // Listing and revoking tokens.
+    let out = run(&["token", "list", "--output", "json", "--data-dir", d]);
+    let tokens: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cust_id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["account"] == "cust1")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        run(&["token", "revoke", &cust_id, "--data-dir", d])
+            .status
+            .success()
+    );
+
+    // An unreachable registry fails clearly.
+    let out = run(&[
+        "package",
+        "list",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--token",
+        &vendor,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot reach the registry"),
+        "{}",
+        stderr(&out)
+    );
+
+    // SIGTERM: a graceful stop, exit 0.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(reg.child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = reg.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let _ = Serve::admin_token;
+}
