@@ -771,6 +771,24 @@ async fn async_mode_uploads_the_answer_to_response_url_with_retries() {
         assert_eq!(up.body, answered, "attempt {attempt}");
     }
     assert_eq!(answered["Data"]["ImageId"], "m-beijing1");
+    // The presigned URL's signature is a secret too: never logged.
+    // The registry logs the delivery once the stand-in's answer is in: wait for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let logs = loop {
+        let logs = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
+        if logs.contains("delivered the ROS answer") {
+            break logs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the delivery was never logged"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(
+        !logs.contains("sig%2Bsecret"),
+        "the ResponseURL is in the log"
+    );
 
     // A failure is uploaded too, so the stack fails at once instead of timing out.
     let mut bad = request(

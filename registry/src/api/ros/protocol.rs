@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// The largest response object ROS accepts, in bytes.
+/// ROS's limit on a response object, in bytes; answers stay below it.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
 /// The longest `PhysicalResourceId` ROS accepts, in bytes.
 pub const MAX_PHYSICAL_ID_BYTES: usize = 255;
@@ -287,12 +287,12 @@ pub fn property(props: &Map<String, Value>, name: &str) -> Result<Option<String>
     }
 }
 
-/// The JSON of `res`, guaranteed to fit in [`MAX_RESPONSE_BYTES`]: when escaping makes the
+/// The JSON of `res`, guaranteed to stay under [`MAX_RESPONSE_BYTES`]: when escaping makes the
 /// echoed fields too long, a FAILED answer without them is sent instead.
 pub fn encode(res: &RosResponse) -> Vec<u8> {
     // Invariant: a RosResponse is strings and plain enums, which always serialise.
     let bytes = serde_json::to_vec(res).expect("a ROS response serialises");
-    if bytes.len() <= MAX_RESPONSE_BYTES {
+    if bytes.len() < MAX_RESPONSE_BYTES {
         return bytes;
     }
     let fallback = RosResponse {
@@ -378,7 +378,7 @@ mod tests {
             ..Echo::default()
         };
         let bytes = encode(&echo.failed("x".repeat(5000)));
-        assert!(bytes.len() <= MAX_RESPONSE_BYTES);
+        assert!(bytes.len() < MAX_RESPONSE_BYTES);
         let back: RosResponse = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back.status, RosStatus::Failed);
         assert_eq!(cut("ééé".into(), 4), "…");
