@@ -94,11 +94,14 @@ impl Metrics {
                 s.count
             );
         }
+        // Gauges may carry labels (`name{label="x"}`): HELP and TYPE once per metric name.
+        let mut described = std::collections::HashSet::new();
         for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
+            let base = name.split('{').next().unwrap_or(name);
+            if described.insert(base) {
+                let _ = writeln!(out, "# HELP {base} {help}\n# TYPE {base} gauge");
+            }
+            let _ = writeln!(out, "{name} {value}");
         }
         out
     }
@@ -118,7 +121,28 @@ mod tests {
         m.record("/v1/resolve", "GET", 200, Duration::from_micros(300));
         m.record("/v1/resolve", "GET", 200, Duration::from_millis(3));
         m.record("/v1/resolve", "GET", 404, Duration::from_millis(3));
-        let text = m.render(&[("imagenest_up", "Whether the registry runs.", 1.0)]);
+        let text = m.render(&[
+            ("imagenest_up", "Whether the registry runs.", 1.0),
+            (
+                "imagenest_region_copies{status=\"pending\"}",
+                "Region copies.",
+                2.0,
+            ),
+            (
+                "imagenest_region_copies{status=\"available\"}",
+                "Region copies.",
+                3.0,
+            ),
+        ]);
+        assert_eq!(
+            text.matches("# TYPE imagenest_region_copies gauge").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains("imagenest_region_copies{status=\"available\"} 3"),
+            "{text}"
+        );
         assert!(text.contains("imagenest_http_requests_total{route=\"/v1/resolve\",method=\"GET\",status=\"200\"} 2"), "{text}");
         assert!(text.contains("imagenest_http_request_duration_seconds_bucket{route=\"/v1/resolve\",le=\"0.0005\"} 1"), "{text}");
         assert!(

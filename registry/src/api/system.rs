@@ -42,9 +42,35 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "system", security(),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let text = st
-        .metrics
-        .render(&[("imagenest_up", "1 while the registry serves.", 1.0)]);
+    let mut gauges = vec![(
+        "imagenest_up".to_string(),
+        "1 while the registry serves.".to_string(),
+        1.0,
+    )];
+    match st.store.copy_counts().await {
+        Ok(counts) => {
+            for (status, n) in counts {
+                let (name, help) = if status == "cleanup" {
+                    (
+                        "imagenest_cleanup_queue".to_string(),
+                        "Cloud images waiting to be deleted.".to_string(),
+                    )
+                } else {
+                    (
+                        format!("imagenest_region_copies{{status=\"{status}\"}}"),
+                        "Region copies of target regions, by status.".to_string(),
+                    )
+                };
+                gauges.push((name, help, n as f64));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count region copies for metrics"),
+    }
+    let gauges: Vec<(&str, &str, f64)> = gauges
+        .iter()
+        .map(|(n, h, v)| (n.as_str(), h.as_str(), *v))
+        .collect();
+    let text = st.metrics.render(&gauges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -282,6 +282,12 @@ fn image_name(job: &CopyJob) -> String {
 /// Follows a running copy until it is available or failed.
 async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> Step {
     let mut errors = 0i64;
+    let mut pace = Pace::new(
+        sh.config.poll_interval,
+        sh.config.copy_poll_interval,
+        job.progress,
+    );
+    let mut last_write = std::time::Instant::now();
     loop {
         match sh
             .driver
@@ -298,8 +304,15 @@ async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> 
                         return finish_available(sh, job).await;
                     }
                     Some(state) if state.status.is_in_progress() => {
-                        if state.progress != job.progress {
+                        pace.observe(state.progress);
+                        let moved = state.progress.min(99).abs_diff(job.progress);
+                        // Progress is for people: record it every 5 points or every second.
+                        if moved >= 5
+                            || (moved > 0
+                                && last_write.elapsed() >= std::time::Duration::from_secs(1))
+                        {
                             job.progress = state.progress.min(99);
+                            last_write = std::time::Instant::now();
                             if !save(sh, job, keep()).await? {
                                 return Ok(());
                             }
@@ -351,7 +364,53 @@ async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> 
             }
             Err(e) => return retry_or_fail(sh, job, "DescribeImages", &e).await,
         }
-        tokio::time::sleep(sh.config.copy_poll_interval).await;
+        tokio::time::sleep(pace.next()).await;
+    }
+}
+
+/// When to look at a running copy next: at its estimated completion (from the progress rate),
+/// never sooner than `floor` nor later than `ceiling`; while no rate is known, the wait doubles
+/// from `floor`. Long copies are polled rarely, short ones are noticed as soon as they finish.
+struct Pace {
+    floor: std::time::Duration,
+    ceiling: std::time::Duration,
+    wait: std::time::Duration,
+    first: Option<(std::time::Instant, u8)>,
+    estimate: Option<std::time::Duration>,
+}
+
+impl Pace {
+    fn new(floor: std::time::Duration, ceiling: std::time::Duration, progress: u8) -> Self {
+        let floor = floor.min(ceiling);
+        Pace {
+            floor,
+            ceiling,
+            wait: floor,
+            first: Some((std::time::Instant::now(), progress)),
+            estimate: None,
+        }
+    }
+
+    fn observe(&mut self, progress: u8) {
+        if let Some((at, p0)) = self.first {
+            if progress > p0 {
+                let rate = f64::from(progress - p0) / at.elapsed().as_secs_f64().max(1e-3);
+                self.estimate = Some(std::time::Duration::from_secs_f64(
+                    f64::from(100 - progress.min(100)) / rate,
+                ));
+            }
+        }
+    }
+
+    fn next(&mut self) -> std::time::Duration {
+        match self.estimate.take() {
+            Some(e) => e.clamp(self.floor, self.ceiling),
+            None => {
+                let w = self.wait;
+                self.wait = (self.wait * 2).min(self.ceiling);
+                w
+            }
+        }
     }
 }
 
