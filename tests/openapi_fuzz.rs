@@ -2,10 +2,10 @@
 //! target dir, against a real `imagenest serve` process. Fails on any 5xx and on any response
 //! whose status, content type or body the document at `/v1/openapi.json` does not describe.
 //!
-//! Three passes, each with a fixed seed and one worker so runs repeat: every operation with
+//! Four passes, each with a fixed seed and one worker so runs repeat: every operation with
 //! generated parameters; the operations on one object with the IDs of seeded objects (so their
-//! bodies reach the handlers' logic, not just the 404); and token revocation on its own, last,
-//! since it may revoke the token the fuzzer itself uses.
+//! bodies reach the handlers' logic, not just the 404); what a whitelisted customer reads; and
+//! token revocation on its own, last, since it may revoke the token the fuzzer itself uses.
 
 use std::{
     path::{Path, PathBuf},
@@ -121,6 +121,8 @@ fn id(v: &Value) -> String {
 /// What the fuzzer starts from: tokens and one object of each kind.
 struct Seed {
     vendor: String,
+    /// A customer on the seeded service's whitelist.
+    customer: String,
     revoker: String,
     ros: String,
     package: String,
@@ -131,13 +133,13 @@ struct Seed {
 async fn seed(server: &Server) -> Seed {
     use reqwest::Method;
     let admin = &server.admin;
-    let token = |account: &str, kind: &str| json!({"account": account, "role": "vendor", "kind": kind, "description": "openapi fuzz"});
+    let token = |account: &str, role: &str, kind: &str| json!({"account": account, "role": role, "kind": kind, "description": "openapi fuzz"});
     let vendor = call(
         server,
         admin,
         Method::POST,
         "/v1/tokens",
-        token("acme", "api"),
+        token("acme", "vendor", "api"),
     )
     .await;
     let vendor = vendor["token"].as_str().unwrap().to_string();
@@ -146,7 +148,7 @@ async fn seed(server: &Server) -> Seed {
         admin,
         Method::POST,
         "/v1/tokens",
-        token("acme", "ros"),
+        token("acme", "vendor", "ros"),
     )
     .await;
     let revoker = call(
@@ -154,7 +156,15 @@ async fn seed(server: &Server) -> Seed {
         admin,
         Method::POST,
         "/v1/tokens",
-        token("initech", "api"),
+        token("initech", "vendor", "api"),
+    )
+    .await;
+    let customer = call(
+        server,
+        admin,
+        Method::POST,
+        "/v1/tokens",
+        token("cust1", "customer", "api"),
     )
     .await;
     let package = call(
@@ -204,6 +214,7 @@ async fn seed(server: &Server) -> Seed {
     Seed {
         vendor,
         revoker: revoker["token"].as_str().unwrap().to_string(),
+        customer: customer["token"].as_str().unwrap().to_string(),
         ros: ros["token"].as_str().unwrap().to_string(),
         package,
         version,
@@ -358,7 +369,22 @@ async fn schemathesis_finds_no_server_errors_and_no_undocumented_responses() {
         ],
     )
     .await;
-    // 3. Token revocation, with a token of its own.
+    // 3. What a whitelisted customer reads, on the seeded objects.
+    pass(
+        &bin,
+        &server,
+        "customer",
+        &seed.customer,
+        &seeded_config(&seed),
+        &[
+            "--include-method",
+            "GET",
+            "--phases",
+            "examples,coverage,fuzzing",
+        ],
+    )
+    .await;
+    // 4. Token revocation, with a token of its own.
     pass(
         &bin,
         &server,
