@@ -369,6 +369,23 @@ mod tests {
     }
 
     #[test]
+    fn async_answers_go_to_the_public_url_first() {
+        let both = br#"{"RequestType":"Delete","ResponseURL":"https://pub","IntranetResponseURL":"http://intra"}"#;
+        assert_eq!(read(both).0.response_url.as_deref(), Some("https://pub"));
+        let intranet = br#"{"RequestType":"Delete","IntranetResponseURL":"http://intra"}"#;
+        assert_eq!(
+            read(intranet).0.response_url.as_deref(),
+            Some("http://intra")
+        );
+        assert!(
+            read(br#"{"RequestType":"Delete"}"#)
+                .0
+                .response_url
+                .is_none()
+        );
+    }
+
+    #[test]
     fn answers_always_fit() {
         let nasty = "\u{1}".repeat(MAX_ECHO_BYTES);
         let echo = Echo {
