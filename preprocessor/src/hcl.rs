@@ -22,10 +22,9 @@ pub(crate) struct HclAttr<'a> {
     pub expr: Range<usize>,
 }
 
-/// What a scan of one HCL file found.
+/// What a scan of one HCL file found besides the sites (which go to the callback as found).
 #[derive(Debug, Default)]
-pub(crate) struct HclScan<'a> {
-    pub sites: Vec<HclAttr<'a>>,
+pub(crate) struct HclScan {
     /// `variable "x" { default = … }`: name → expression span.
     pub variables: HashMap<String, Range<usize>>,
     /// `locals { x = … }`: name → expression span.
@@ -41,17 +40,18 @@ enum Ctx<'a> {
     Other,
 }
 
-/// Scans HCL `text` from byte `start`.
-pub(crate) fn scan(text: &str, start: usize) -> RawResult<HclScan<'_>> {
-    let mut h = Hcl { s: text.as_bytes(), text, out: HclScan::default() };
+/// Scans HCL `text` from byte `start`, handing each `image_id` of a resource to `on_site`.
+pub(crate) fn scan<'a>(text: &'a str, start: usize, on_site: &mut dyn FnMut(HclAttr<'a>)) -> RawResult<HclScan> {
+    let mut h = Hcl { s: text.as_bytes(), text, out: HclScan::default(), on_site };
     h.body(start, 0, &Ctx::Top, None)?;
     Ok(h.out)
 }
 
-struct Hcl<'a> {
+struct Hcl<'a, 's> {
     s: &'a [u8],
     text: &'a str,
-    out: HclScan<'a>,
+    out: HclScan,
+    on_site: &'s mut dyn FnMut(HclAttr<'a>),
 }
 
 #[inline]
@@ -64,7 +64,7 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b >= 0x80
 }
 
-impl<'a> Hcl<'a> {
+impl<'a> Hcl<'a, '_> {
     #[inline]
     fn at(&self, i: usize) -> u8 {
         if i < self.s.len() { self.s[i] } else { 0 }
@@ -186,7 +186,7 @@ impl<'a> Hcl<'a> {
 
     fn attribute(&mut self, ctx: &Ctx<'a>, name: &str, expr: Range<usize>) {
         match ctx {
-            Ctx::Resource { ty, name: rn, nested } if name == "image_id" => self.out.sites.push(HclAttr {
+            Ctx::Resource { ty, name: rn, nested } if name == "image_id" => (self.on_site)(HclAttr {
                 resource_type: ty.clone(),
                 name: rn.clone(),
                 property: if nested.is_empty() { Cow::Borrowed("image_id") } else { Cow::Owned(format!("{nested}image_id")) },

@@ -202,42 +202,20 @@ pub(crate) fn scan_sites(text: &str, format: Format, opts: &ScanOptions) -> Resu
 
 fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSite>, RawError> {
     use hcl_expr::Expr;
-    let h = hcl::scan(text, start)?;
-    let literal_of = |span: Option<&std::ops::Range<usize>>| -> Option<String> {
-        match hcl_expr::classify(&text[span?.clone()]) {
-            Expr::String { value } => Some(value),
-            _ => None,
-        }
-    };
-    let mut out = Vec::with_capacity(h.sites.len());
-    for a in h.sites {
-        let Some(resource_type) = opts.resource_types.lookup(&a.resource_type) else { continue };
-        let expr = &text[a.expr.clone()];
-        let (value, quoting) = match hcl_expr::classify(expr) {
+    let mut out = Vec::with_capacity(memchr::memmem::find_iter(text.as_bytes(), b"image_id").count());
+    // Non-literal sites get their reason once the whole file (variables, locals) is known.
+    let mut later: Vec<(usize, NonLiteralKind, Option<String>, Option<String>)> = Vec::new();
+    let h = hcl::scan(text, start, &mut |a| {
+        let Some(resource_type) = opts.resource_types.lookup(&a.resource_type) else { return };
+        let (value, quoting) = match hcl_expr::classify(&text[a.expr.clone()]) {
             Expr::String { value } => (SiteValue::Literal { literal: value }, Quoting::HclString),
             Expr::Heredoc { value, content } => (
                 SiteValue::Literal { literal: value },
                 Quoting::HclHeredoc { content: a.expr.start + content.start..a.expr.start + content.end },
             ),
             Expr::NonLiteral { kind, name, inner } => {
-                let inner_kind = match (kind, inner.as_deref()) {
-                    (NonLiteralKind::Interpolation, Some("var")) => NonLiteralKind::Var,
-                    (NonLiteralKind::Interpolation, Some("local")) => NonLiteralKind::Local,
-                    (NonLiteralKind::Interpolation, Some("data")) => NonLiteralKind::Data,
-                    (k, _) => k,
-                };
-                let default = match (inner_kind, name.as_deref()) {
-                    (NonLiteralKind::Var, Some(n)) => Some(literal_of(h.variables.get(n))),
-                    (NonLiteralKind::Local, Some(n)) => Some(literal_of(h.locals.get(n))),
-                    _ => None,
-                };
-                let (reason, hint) = hcl_expr::explain(inner_kind, name.as_deref(), default.as_ref().map(|d| d.as_deref()));
-                let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind {
-                    format!("interpolation: {reason}")
-                } else {
-                    reason
-                };
-                (SiteValue::non_literal(kind, site::shorten(expr), reason, hint), Quoting::None)
+                later.push((out.len(), kind, name, inner));
+                (SiteValue::non_literal(kind, String::new(), String::new(), None), Quoting::None)
             }
         };
         out.push(ImageSite {
@@ -250,6 +228,29 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
             value,
             quoting,
         });
+    })?;
+    let literal_of = |span: Option<&std::ops::Range<usize>>| -> Option<String> {
+        match hcl_expr::classify(&text[span?.clone()]) {
+            Expr::String { value } => Some(value),
+            _ => None,
+        }
+    };
+    for (i, kind, name, inner) in later {
+        let inner_kind = match (kind, inner.as_deref()) {
+            (NonLiteralKind::Interpolation, Some("var")) => NonLiteralKind::Var,
+            (NonLiteralKind::Interpolation, Some("local")) => NonLiteralKind::Local,
+            (NonLiteralKind::Interpolation, Some("data")) => NonLiteralKind::Data,
+            (k, _) => k,
+        };
+        let default = match (inner_kind, name.as_deref()) {
+            (NonLiteralKind::Var, Some(n)) => Some(literal_of(h.variables.get(n))),
+            (NonLiteralKind::Local, Some(n)) => Some(literal_of(h.locals.get(n))),
+            _ => None,
+        };
+        let (reason, hint) = hcl_expr::explain(inner_kind, name.as_deref(), default.as_ref().map(|d| d.as_deref()));
+        let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind { format!("interpolation: {reason}") } else { reason };
+        let expression = site::shorten(&text[out[i].span.clone()]);
+        out[i].value = SiteValue::non_literal(kind, expression, reason, hint);
     }
     Ok(out)
 }

@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 use std::ops::Range;
+use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -27,7 +29,7 @@ pub enum Outcome {
     /// The literal was replaced by `image`.
     Replaced {
         /// The image ID written.
-        image: String,
+        image: Arc<str>,
     },
     /// The literal has no association; left as it is.
     Unassociated,
@@ -45,8 +47,8 @@ pub enum Outcome {
 pub struct Edit {
     /// Byte range in the original template.
     pub span: Range<usize>,
-    /// The new bytes.
-    pub text: String,
+    /// The new bytes (shared between edits that write the same text).
+    pub text: Arc<str>,
 }
 
 /// The result of resolving a template's sites.
@@ -61,20 +63,37 @@ pub struct Resolution {
 /// Looks up every literal site and prepares the edits. `sites` must come from a scan of `text`.
 pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> Lookup) -> Resolution {
     let mut res = Resolution { edits: Vec::with_capacity(sites.len()), outcomes: Vec::with_capacity(sites.len()) };
+    // Templates repeat a few literals many times: look each up once, share the texts.
+    let mut looked_up: HashMap<&str, Result<Arc<str>, Outcome>> = HashMap::new();
+    let mut texts: HashSet<Arc<str>> = HashSet::new();
     for site in sites {
         let outcome = match &site.value {
             SiteValue::NonLiteral(_) => Outcome::NonLiteral,
-            SiteValue::Literal { literal } => match lookup(literal) {
-                Lookup::NotAssociated => Outcome::Unassociated,
-                Lookup::Unavailable(message) => Outcome::Failed { message },
-                Lookup::Image(image) => match edit_for(text, site, &image) {
-                    Ok(edit) => {
-                        res.edits.push(edit);
-                        Outcome::Replaced { image }
-                    }
-                    Err(message) => Outcome::Failed { message },
-                },
-            },
+            SiteValue::Literal { literal } => {
+                let found = looked_up.entry(literal.as_str()).or_insert_with(|| match lookup(literal) {
+                    Lookup::NotAssociated => Err(Outcome::Unassociated),
+                    Lookup::Unavailable(message) => Err(Outcome::Failed { message }),
+                    Lookup::Image(image) => Ok(Arc::from(image)),
+                });
+                match found {
+                    Err(o) => o.clone(),
+                    Ok(image) => match edit_for(text, site, image) {
+                        Ok((span, t)) => {
+                            let shared = match texts.get(t.as_str()) {
+                                Some(s) => s.clone(),
+                                None => {
+                                    let s: Arc<str> = Arc::from(t);
+                                    texts.insert(s.clone());
+                                    s
+                                }
+                            };
+                            res.edits.push(Edit { span, text: shared });
+                            Outcome::Replaced { image: image.clone() }
+                        }
+                        Err(message) => Outcome::Failed { message },
+                    },
+                }
+            }
         };
         res.outcomes.push(outcome);
     }
@@ -86,7 +105,7 @@ pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> 
 impl Resolution {
     /// Whether any byte changes.
     pub fn changes(&self, text: &str) -> bool {
-        self.edits.iter().any(|e| text.get(e.span.clone()) != Some(e.text.as_str()))
+        self.edits.iter().any(|e| text.get(e.span.clone()) != Some(&*e.text))
     }
 
     /// The rewritten template.
@@ -111,8 +130,8 @@ impl Resolution {
 }
 
 /// The edit that writes `image` at `site`, keeping the site's quoting when it is valid.
-fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<Edit, String> {
-    let whole = |t: String| Ok(Edit { span: site.span.clone(), text: t });
+fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, String), String> {
+    let whole = |t: String| Ok((site.span.clone(), t));
     match &site.quoting {
         Quoting::YamlPlain => whole(if yaml_plain_safe(image) { image.to_string() } else { double_quoted(image) }),
         Quoting::YamlSingle => {
@@ -126,7 +145,7 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<Edit, String> {
         Quoting::YamlBlock { content } => {
             let one_line = !image.is_empty() && !image.chars().any(char::is_control) && image.trim() == image && !image.starts_with('#');
             if one_line && content.start < content.end {
-                Ok(Edit { span: content.clone(), text: image.to_string() })
+                Ok((content.clone(), image.to_string()))
             } else {
                 whole(double_quoted(image))
             }
@@ -138,7 +157,7 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<Edit, String> {
             if image.contains('\n') || trimmed.contains('\n') {
                 whole(format!("\"{}\"", hcl_expr::escape_string(image)))
             } else {
-                Ok(Edit { span: content.start..content.start + trimmed.len(), text: image.to_string() })
+                Ok((content.start..content.start + trimmed.len(), image.to_string()))
             }
         }
         Quoting::Embedded { outer } => {

@@ -22,12 +22,12 @@ struct Candidate {
     /// Index into `resources` for ROS; `None` for Terraform JSON.
     resource: Option<usize>,
     /// Terraform JSON: `type.name` and the type.
-    tf: Option<(String, String)>,
+    tf: Option<Box<(String, String)>>,
     property: Cow<'static, str>,
     node: Node,
     /// For a mapping value: its first key (`Ref`, `Fn::Join`) and, for `Ref`, the target.
-    first_key: Option<String>,
-    ref_target: Option<String>,
+    /// For a mapping value: its first key and, for `Ref`, the target.
+    mapping: Option<Box<(String, Option<String>)>>,
 }
 
 /// A `Workspace` file of a ROS template that embeds Terraform.
@@ -41,7 +41,10 @@ pub(crate) struct WorkspaceFile {
 pub(crate) struct TreeSites<'t> {
     text: &'t str,
     terraform_json: bool,
+    /// Resources that hold at least one candidate.
     resources: Vec<Resource<'t>>,
+    /// The resource being scanned: its ID, its type so far, its index in `resources` if any.
+    current: Option<(Cow<'t, str>, Option<Cow<'t, str>>, Option<usize>)>,
     candidates: Vec<Candidate>,
     open: Option<(usize, usize)>,
     params: HashMap<String, String>,
@@ -51,11 +54,16 @@ pub(crate) struct TreeSites<'t> {
 
 impl<'t> TreeSites<'t> {
     pub fn new(text: &'t str, terraform_json: bool) -> Self {
+        // Every site mentions its key, so this bounds the number of candidates (and avoids
+        // growing a large vector by doubling).
+        let key: &[u8] = if terraform_json { b"image_id" } else { b"ImageId" };
+        let bound = memchr::memmem::find_iter(text.as_bytes(), key).count();
         TreeSites {
             text,
             terraform_json,
             resources: Vec::new(),
-            candidates: Vec::new(),
+            current: None,
+            candidates: Vec::with_capacity(bound),
             open: None,
             params: HashMap::new(),
             tf_vars: HashMap::new(),
@@ -80,7 +88,7 @@ impl<'t> TreeSites<'t> {
     pub fn finish(self, types: &ResourceTypes) -> Vec<ImageSite> {
         let mut out = Vec::with_capacity(self.candidates.len());
         for c in &self.candidates {
-            let (resource, ty) = match (&c.tf, c.resource) {
+            let (resource, ty) = match (c.tf.as_deref(), c.resource) {
                 (Some((r, t)), _) => (r.clone(), t.as_str()),
                 (None, Some(i)) => match &self.resources[i].ty {
                     Some(t) => (self.resources[i].id.to_string(), t.as_ref()),
@@ -162,9 +170,9 @@ impl<'t> TreeSites<'t> {
                 format!("the YAML tag `{t}` makes the value computed at deploy time; {LIMIT}"),
                 None,
             ),
-            (NodeKind::Mapping, None) => match c.first_key.as_deref() {
+            (NodeKind::Mapping, None) => match c.mapping.as_deref().map(|m| m.0.as_str()) {
                 Some("Ref") => {
-                    let target = c.ref_target.clone().unwrap_or_default();
+                    let target = c.mapping.as_deref().and_then(|m| m.1.clone()).unwrap_or_default();
                     non(
                         NonLiteralKind::Ref,
                         format!("Ref: {target}"),
@@ -228,6 +236,7 @@ impl<'t> TreeSites<'t> {
 impl<'t> TreeSink<'t> for TreeSites<'t> {
     fn document(&mut self) {
         self.open = None;
+        self.current = None;
     }
 
     fn node(&mut self, path: &[Key<'t>], node: &Node) {
@@ -238,9 +247,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 let first = path[depth].as_str().map(str::to_string);
                 let target = if first.as_deref() == Some("Ref") { self.scalar_value(node) } else { None };
                 let c = &mut self.candidates[idx];
-                if c.first_key.is_none() {
-                    c.first_key = first;
-                    c.ref_target = target;
+                if c.mapping.is_none() {
+                    if let Some(first) = first {
+                        c.mapping = Some(Box::new((first, target)));
+                    }
                 }
             }
         }
@@ -249,10 +259,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
             "Resources" if path.len() >= 2 => {
                 let Key::Str(id) = &path[1] else { return };
                 if path.len() == 2 {
-                    self.resources.push(Resource { id: id.clone(), ty: None });
+                    self.current = Some((id.clone(), None, None));
                     return;
                 }
-                let Some(current) = self.resources.len().checked_sub(1) else { return };
+                let Some((cur_id, cur_ty, cur_index)) = &mut self.current else { return };
                 if path.len() == 3 && path[2].is("Type") {
                     let t = match (node.kind, &node.tag) {
                         (NodeKind::Scalar(style), None) => match scalar::key(self.text, style, node.span.clone()) {
@@ -261,7 +271,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                         },
                         _ => None,
                     };
-                    self.resources[current].ty = t;
+                    if let Some(i) = *cur_index {
+                        self.resources[i].ty = t.clone();
+                    }
+                    *cur_ty = t;
                     return;
                 }
                 if path.len() >= 4 && path[2].is("Properties") && path[path.len() - 1].is("ImageId") {
@@ -273,13 +286,20 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
                         self.open = Some((self.candidates.len(), path.len()));
                     }
+                    let current = match *cur_index {
+                        Some(i) => i,
+                        None => {
+                            self.resources.push(Resource { id: cur_id.clone(), ty: cur_ty.clone() });
+                            *cur_index = Some(self.resources.len() - 1);
+                            self.resources.len() - 1
+                        }
+                    };
                     self.candidates.push(Candidate {
                         resource: Some(current),
                         tf: None,
                         property,
                         node: node.clone(),
-                        first_key: None,
-                        ref_target: None,
+                        mapping: None,
                     });
                 }
             }
@@ -300,11 +320,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 if keys.len() >= 4 {
                     self.candidates.push(Candidate {
                         resource: None,
-                        tf: Some((format!("{}.{}", keys[1], keys[2]), keys[1].to_string())),
+                        tf: Some(Box::new((format!("{}.{}", keys[1], keys[2]), keys[1].to_string()))),
                         property: Cow::Owned(keys[3..].join(".")),
                         node: node.clone(),
-                        first_key: None,
-                        ref_target: None,
+                        mapping: None,
                     });
                 }
             }
