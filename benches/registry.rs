@@ -16,6 +16,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "support/mod.rs"]
+mod support;
+
 use imagenest_client::Client;
 use imagenest_core::{
     Role,
@@ -74,16 +77,7 @@ fn start_server(dir: &Path) -> Server {
     }
 }
 
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
+use support::rss_mib;
 
 async fn token(admin: &Client, account: &str, role: Role) -> String {
     admin

@@ -258,10 +258,9 @@ async fn issue<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
     };
     match sh.driver.copy_image(&request).await {
         Ok(image_id) => {
+            // Not recorded yet on purpose: after a crash the same token finds the same copy, so
+            // the first write can wait until the copy has progressed or finished.
             job.image_id = Some(image_id.clone());
-            if !save(sh, job, keep()).await? {
-                return Ok(());
-            }
             watch(sh, job, &image_id).await
         }
         Err(e) => retry_or_fail(sh, job, "CopyImage", &e).await,
@@ -305,11 +304,9 @@ async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> 
                     }
                     Some(state) if state.status.is_in_progress() => {
                         pace.observe(state.progress);
-                        let moved = state.progress.min(99).abs_diff(job.progress);
-                        // Progress is for people: record it every 5 points or every second.
-                        if moved >= 5
-                            || (moved > 0
-                                && last_write.elapsed() >= std::time::Duration::from_secs(1))
+                        // Progress is for people: record it at most once a second.
+                        if state.progress.min(99) != job.progress
+                            && last_write.elapsed() >= std::time::Duration::from_secs(1)
                         {
                             job.progress = state.progress.min(99);
                             last_write = std::time::Instant::now();
