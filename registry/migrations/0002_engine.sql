@@ -5,6 +5,8 @@
 
 ALTER TABLE versions ADD COLUMN source_region TEXT NOT NULL DEFAULT '';
 ALTER TABLE versions ADD COLUMN source_image_id TEXT NOT NULL DEFAULT '';
+-- Size of the source image, learnt by the engine; larger images are copied first.
+ALTER TABLE versions ADD COLUMN source_size_gib BIGINT NOT NULL DEFAULT 0;
 
 ALTER TABLE region_copies ADD COLUMN target BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE region_copies ADD COLUMN copy_key TEXT NOT NULL DEFAULT '';

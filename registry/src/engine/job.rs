@@ -14,7 +14,7 @@ pub(super) async fn handle<D: Driver>(sh: &Shared<D>, mut job: CopyJob) {
     let result = match job.status {
         RegionStatus::Pending => start(sh, &mut job).await,
         RegionStatus::Copying => {
-            let _slot = sh.permit(&job.region).await;
+            let _slot = sh.permit(&job.region, job.size_gib).await;
             match job.image_id.clone() {
                 None => issue(sh, &mut job).await,
                 Some(id) => watch(sh, &mut job, &id).await,
@@ -215,7 +215,10 @@ async fn start<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
                 .map(drop);
         }
     }
-    let _slot = sh.permit(&job.region).await;
+    if job.size_gib == 0 && job.is_delivery() {
+        learn_size(sh, job).await;
+    }
+    let _slot = sh.permit(&job.region, job.size_gib).await;
     if !sh
         .state
         .store
@@ -232,6 +235,36 @@ async fn start<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
     job.progress = 0;
     job.error = None;
     issue(sh, job).await
+}
+
+/// Looks up the size of the vendor's source image (once per version), so larger images are
+/// copied first. Best effort: an unknown size only loses the ordering.
+async fn learn_size<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) {
+    let JobSource::Custom {
+        source_region,
+        source_image_id,
+        ..
+    } = &job.source
+    else {
+        return;
+    };
+    if let Ok(states) = sh
+        .driver
+        .describe_images(source_region, std::slice::from_ref(source_image_id))
+        .await
+    {
+        if let Some(state) = states.iter().find(|s| s.image_id == *source_image_id) {
+            job.size_gib = state.size_gib as i64;
+            if let Err(e) = sh
+                .state
+                .store
+                .set_source_size(&job.version_id, job.size_gib)
+                .await
+            {
+                tracing::debug!(error = %e, "cannot record the source image size");
+            }
+        }
+    }
 }
 
 /// Asks the cloud for the copy (again, after a crash: the token makes it the same copy).

@@ -10,6 +10,7 @@
 mod backoff;
 mod job;
 pub mod sharing;
+mod slots;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -22,7 +23,7 @@ use std::{
 
 use imagenest_cloud::Driver;
 use tokio::{
-    sync::{OwnedSemaphorePermit, Semaphore, watch},
+    sync::watch,
     task::{JoinHandle, JoinSet},
 };
 
@@ -81,25 +82,22 @@ pub(crate) struct Shared<D> {
     pub state: AppState,
     pub driver: Arc<D>,
     pub config: EngineConfig,
-    regions: Mutex<HashMap<String, Arc<Semaphore>>>,
+    regions: Mutex<HashMap<String, slots::Slots>>,
     in_flight: Mutex<HashSet<(String, String)>>,
     lease_clock: AtomicI64,
 }
 
 impl<D> Shared<D> {
-    /// One of the region's copy slots, waited for in order.
-    pub async fn permit(&self, region: &str) -> OwnedSemaphorePermit {
-        let sem = {
+    /// One of the region's copy slots; larger images get theirs first.
+    pub async fn permit(&self, region: &str, priority: i64) -> slots::Slot {
+        let slots = {
             let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
             regions
                 .entry(region.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.config.copies_per_region)))
+                .or_insert_with(|| slots::Slots::new(self.config.copies_per_region))
                 .clone()
         };
-        // Invariant: the semaphores are never closed.
-        sem.acquire_owned()
-            .await
-            .expect("region semaphore is never closed")
+        slots.acquire(priority).await
     }
 
     /// A lease expiry stamp: now + TTL, strictly increasing, so each claim can find its rows.

@@ -49,6 +49,8 @@ pub struct CopyJob {
     pub package_name: String,
     pub version_name: String,
     pub source: JobSource,
+    /// Size of the source image (0 until the engine has learnt it).
+    pub size_gib: i64,
 }
 
 impl CopyJob {
@@ -129,12 +131,13 @@ fn job_from_row(row: &AnyRow) -> Result<CopyJob> {
         package_name: row.try_get("package_name")?,
         version_name: row.try_get("version_name")?,
         source,
+        size_gib: row.try_get("source_size_gib")?,
     })
 }
 
 const SELECT_JOB: &str = "SELECT rc.version_id, rc.region, rc.status, rc.progress, rc.image_id, rc.error, rc.target, rc.copy_key,
         rc.copy_serial, rc.copy_requested, rc.attempts, rc.share_dirty,
-        v.package_id, v.name AS version_name, v.image, v.source_region, v.source_image_id, p.name AS package_name,
+        v.package_id, v.name AS version_name, v.image, v.source_region, v.source_image_id, v.source_size_gib, p.name AS package_name,
         d.status AS d_status, d.image_id AS d_image_id, d.error AS d_error
     FROM region_copies rc JOIN versions v ON v.id = rc.version_id JOIN packages p ON p.id = v.package_id
     LEFT JOIN region_copies d ON d.version_id = rc.version_id AND d.region = v.source_region";
@@ -185,7 +188,7 @@ impl Store {
                         OR (rc.status = 'pending' AND (v.source_region = '' OR rc.region = v.source_region
                             OR EXISTS (SELECT 1 FROM region_copies d WHERE d.version_id = rc.version_id
                                        AND d.region = v.source_region AND d.status IN ('available', 'failed')))))
-                 ORDER BY CASE WHEN rc.region = v.source_region THEN 0 ELSE 1 END, rc.next_attempt_at
+                 ORDER BY CASE WHEN rc.region = v.source_region THEN 0 ELSE 1 END, v.source_size_gib DESC, rc.next_attempt_at
                  LIMIT $4)
                AND (lease_owner IS NULL OR lease_until < $3)",
         )
@@ -204,6 +207,17 @@ impl Store {
         .await?;
         w.commit().await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    /// Records the size of a version's source image.
+    pub async fn set_source_size(&self, version_id: &str, size_gib: i64) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE versions SET source_size_gib = $1 WHERE id = $2")
+            .bind(size_gib)
+            .bind(version_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
     }
 
     /// Extends every lease `owner` holds to `lease_until`.
