@@ -202,6 +202,9 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         loop {
             p = self.ws(p);
             match self.at(p) {
+                b'}' if self.json && p > open + 1 && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b',') => {
+                    return Err(RawError::new(p, "expected a key after `,` (JSON allows no trailing comma)"));
+                }
                 b'}' => return Ok(p + 1),
                 _ if p >= self.s.len() => return Err(RawError::new(open, "unterminated flow mapping: expected `}`")),
                 b'?' if !self.json && matches!(self.at(p + 1), b' ' | b'\t' | b'\r' | b'\n') => p += 1,
@@ -238,6 +241,9 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         loop {
             p = self.ws(p);
             match self.at(p) {
+                b']' if self.json && p > open + 1 && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b',') => {
+                    return Err(RawError::new(p, "expected a value after `,` (JSON allows no trailing comma)"));
+                }
                 b']' => return Ok(p + 1),
                 _ if p >= self.s.len() => return Err(RawError::new(open, "unterminated flow sequence: expected `]`")),
                 _ => {}

@@ -256,6 +256,14 @@ impl<'a> Hcl<'a, '_> {
                         }
                         return Err(RawError::new(i, format!("unbalanced `{}` in the expression", c as char)));
                     }
+                    let want = match self.s[opens[opens.len() - 1]] {
+                        b'(' => b')',
+                        b'[' => b']',
+                        _ => b'}',
+                    };
+                    if c != want {
+                        return Err(RawError::new(i, format!("expected `{}` to close the bracket opened earlier, found `{}`", want as char, c as char)));
+                    }
                     depth -= 1;
                     opens.pop();
                 }

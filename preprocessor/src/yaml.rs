@@ -27,7 +27,7 @@ struct Frame {
 
 /// Scans YAML `text` from byte `start` (after a BOM), reporting nodes to `sink`.
 pub(crate) fn scan<'a, S: TreeSink<'a>>(text: &'a str, start: usize, sink: &mut S) -> RawResult<()> {
-    let mut y = Yaml { s: text.as_bytes(), text, sink, frames: Vec::new(), path: Vec::new(), pending_tag: None };
+    let mut y = Yaml { s: text.as_bytes(), text, sink, frames: Vec::new(), path: Vec::new(), pending_tag: None, root_done: false };
     y.run(start)
 }
 
@@ -38,6 +38,8 @@ struct Yaml<'a, 's, S> {
     frames: Vec<Frame>,
     path: Vec<Key<'a>>,
     pending_tag: Option<std::ops::Range<usize>>,
+    /// Whether the current document already has its root node.
+    root_done: bool,
 }
 
 #[inline]
@@ -152,6 +154,18 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             self.pop();
         }
         self.pending_tag = None;
+        self.root_done = false;
+    }
+
+    /// A node is about to start at the root: only one per document.
+    fn root_node(&mut self, at: usize) -> RawResult<()> {
+        if self.frames.is_empty() {
+            if self.root_done {
+                return Err(RawError::new(at, "a second top-level node: check the indentation, or separate documents with `---`"));
+            }
+            self.root_done = true;
+        }
+        Ok(())
     }
 
     /// Reports an absent value of the innermost key or item, then drops that collection.
@@ -201,6 +215,7 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
 
     fn open(&mut self, col: usize, seq: bool, at: usize, key: Key<'a>) -> RawResult<()> {
         self.check_depth(at)?;
+        self.root_node(at)?;
         if let Some(f) = self.frames.last() {
             if f.has_value {
                 let what = if seq { "a sequence item" } else { "a mapping key" };
@@ -397,6 +412,7 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
 
     /// A value node starting at `q`; `parent` is the indentation of the key or item it belongs to.
     fn value(&mut self, mut q: usize, parent: isize) -> RawResult<usize> {
+        self.root_node(q)?;
         let mut tag = self.pending_tag.take();
         loop {
             match self.at(q) {
@@ -478,8 +494,20 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         (end, comment, next)
     }
 
+    /// A `: ` inside a plain scalar in block context is an error (a key where none may be).
+    fn no_mapping_value(&self, from: usize, to: usize) -> RawResult<()> {
+        for c in memchr::memchr_iter(b':', &self.s[from..to]) {
+            let i = from + c;
+            if i + 1 >= to || is_blank(self.s[i + 1]) {
+                return Err(RawError::new(i, "a `key: value` is not allowed inside this value; check the indentation or quote the value"));
+            }
+        }
+        Ok(())
+    }
+
     fn plain(&mut self, q: usize, parent: isize, tag: Option<std::ops::Range<usize>>) -> RawResult<usize> {
         let (mut end, mut comment, mut next) = self.plain_line_end(q);
+        self.no_mapping_value(q, end)?;
         let len = self.s.len();
         while !comment {
             // Skip blank lines, then see whether the next line continues this scalar.
@@ -509,6 +537,7 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             if e == r + ind {
                 break;
             }
+            self.no_mapping_value(r + ind, e)?;
             end = e;
             comment = cm;
             next = nx;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use imagenest_preprocessor::{SiteValue, ScanOptions};
+use imagenest_preprocessor::{ScanOptions, SiteValue};
 
 use super::EXIT_USAGE;
 use super::resolve::common::{self, FileReport, ReportFormat, SiteReport};
@@ -32,7 +32,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(check(inputs, format, &opts, args.report))
 }
 
-fn check(inputs: Vec<common::Input>, format: Option<imagenest_preprocessor::Format>, opts: &ScanOptions, report: ReportFormat) -> ExitCode {
+fn check(
+    inputs: Vec<common::Input>,
+    format: Option<imagenest_preprocessor::Format>,
+    opts: &ScanOptions,
+    report: ReportFormat,
+) -> ExitCode {
     let mut scanned = Vec::new();
     let mut failed: Vec<(common::Input, String)> = Vec::new();
     for input in inputs {
@@ -67,21 +72,40 @@ fn check(inputs: Vec<common::Input>, format: Option<imagenest_preprocessor::Form
                 "{} image sites in {} files: {literals} literal, {findings} not literal{}",
                 literals + findings,
                 scanned.len(),
-                if failed.is_empty() { String::new() } else { format!(", {} files could not be read", failed.len()) }
+                if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} files failed", failed.len())
+                }
             );
         }
         ReportFormat::Json => {
             let mut files: Vec<FileReport<'_>> = Vec::new();
             for (input, msg) in &failed {
-                files.push(FileReport { file: &input.name, format: None, error: Some(msg), sites: Vec::new() });
+                files.push(FileReport {
+                    file: &input.name,
+                    format: None,
+                    error: Some(msg),
+                    sites: Vec::new(),
+                });
             }
             for s in &scanned {
                 let sites = s
                     .sites
                     .iter()
-                    .map(|site| SiteReport { file: &s.input.name, site, outcome: None, error: site.value.literal().is_none() })
+                    .map(|site| SiteReport {
+                        file: &s.input.name,
+                        site,
+                        outcome: None,
+                        error: site.value.literal().is_none(),
+                    })
                     .collect();
-                files.push(FileReport { file: &s.input.name, format: Some(s.format), error: None, sites });
+                files.push(FileReport {
+                    file: &s.input.name,
+                    format: Some(s.format),
+                    error: None,
+                    sites,
+                });
             }
             let doc = serde_json::json!({
                 "files": files,
