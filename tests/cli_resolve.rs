@@ -34,7 +34,8 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
 
 fn resolve(map: &Path) -> Command {
     let mut c = bin();
-    c.args(["resolve", "--region", "cn-hangzhou", "--map"]).arg(map);
+    c.args(["resolve", "--region", "cn-hangzhou", "--map"])
+        .arg(map);
     c
 }
 
@@ -45,17 +46,34 @@ fn resolve_writes_stdout_keeping_every_other_byte() {
     std::fs::write(&f, ROS).unwrap();
     let o = run(resolve(&map).arg(&f));
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), ROS.replace("'centos_7'", "'m-bp1centos7'"));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        ROS.replace("'centos_7'", "'m-bp1centos7'")
+    );
 }
 
 #[test]
 fn resolve_reads_stdin_with_dash() {
     let (_dir, map) = setup();
-    let mut child = resolve(&map).arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(TF.as_bytes()).unwrap();
+    let mut child = resolve(&map)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(TF.as_bytes())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), TF.replace("centos_7", "m-bp1centos7"));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        TF.replace("centos_7", "m-bp1centos7")
+    );
 }
 
 #[test]
@@ -69,14 +87,26 @@ fn resolve_output_file_and_directory() {
     let out = dir.path().join("out");
     let o = run(resolve(&map).arg("-o").arg(&out).arg(&src));
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(out.join("a.yaml")).unwrap(), ROS.replace("'centos_7'", "'m-bp1centos7'"));
-    assert_eq!(std::fs::read_to_string(out.join("nested/main.tf")).unwrap(), TF.replace("centos_7", "m-bp1centos7"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.yaml")).unwrap(),
+        ROS.replace("'centos_7'", "'m-bp1centos7'")
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("nested/main.tf")).unwrap(),
+        TF.replace("centos_7", "m-bp1centos7")
+    );
     assert!(!out.join("README.md").exists());
 
     let single = dir.path().join("single.tf");
-    let o = run(resolve(&map).arg("-o").arg(&single).arg(src.join("nested/main.tf")));
+    let o = run(resolve(&map)
+        .arg("-o")
+        .arg(&single)
+        .arg(src.join("nested/main.tf")));
     assert_eq!(code(&o), 0);
-    assert_eq!(std::fs::read_to_string(&single).unwrap(), TF.replace("centos_7", "m-bp1centos7"));
+    assert_eq!(
+        std::fs::read_to_string(&single).unwrap(),
+        TF.replace("centos_7", "m-bp1centos7")
+    );
 }
 
 #[test]
@@ -89,16 +119,30 @@ fn in_place_rewrites_and_is_all_or_nothing() {
     let o = run(resolve(&map).arg("--in-place").arg(&good).arg(&bad));
     assert_eq!(code(&o), 2);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.yaml:2:7") && err.contains("expected"), "{err}");
+    assert!(
+        err.contains("bad.yaml:2:7") && err.contains("expected"),
+        "{err}"
+    );
     assert!(err.contains("nothing was written"), "{err}");
-    assert_eq!(std::fs::read_to_string(&good).unwrap(), TF, "a failing run must not touch any input");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains(".tmp")).collect();
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        TF,
+        "a failing run must not touch any input"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     std::fs::remove_file(&bad).unwrap();
     let o = run(resolve(&map).arg("--in-place").arg(&good));
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(&good).unwrap(), TF.replace("centos_7", "m-bp1centos7"));
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        TF.replace("centos_7", "m-bp1centos7")
+    );
 }
 
 #[test]
@@ -110,21 +154,41 @@ fn findings_exit_1_but_still_write_and_strict_writes_nothing() {
     let o = run(resolve(&map).arg("-o").arg(&out).arg(&f));
     assert_eq!(code(&o), 1);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("t.yaml:8:16") && err.contains("whose default is `centos_7`"), "{err}");
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), ROS_REF.replace("ImageId: centos_7", "ImageId: m-bp1centos7"));
+    assert!(
+        err.contains("t.yaml:8:16") && err.contains("whose default is `centos_7`"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        ROS_REF.replace("ImageId: centos_7", "ImageId: m-bp1centos7")
+    );
 
     let unassociated = dir.path().join("u.tf");
     std::fs::write(&unassociated, TF.replace("centos_7", "rocky_9")).unwrap();
     let out2 = dir.path().join("out2.tf");
     let o = run(resolve(&map).arg("-o").arg(&out2).arg(&unassociated));
-    assert_eq!(code(&o), 0, "an unassociated literal is fine without --strict");
-    let o = run(resolve(&map).arg("--strict").arg("-o").arg(dir.path().join("out3.tf")).arg(&unassociated));
+    assert_eq!(
+        code(&o),
+        0,
+        "an unassociated literal is fine without --strict"
+    );
+    let o = run(resolve(&map)
+        .arg("--strict")
+        .arg("-o")
+        .arg(dir.path().join("out3.tf"))
+        .arg(&unassociated));
     assert_eq!(code(&o), 1);
-    assert!(!dir.path().join("out3.tf").exists(), "--strict with an unresolved site writes nothing");
+    assert!(
+        !dir.path().join("out3.tf").exists(),
+        "--strict with an unresolved site writes nothing"
+    );
 
     let not_here = dir.path().join("sg.tf");
     std::fs::write(&not_here, TF.replace("centos_7", "only_sg")).unwrap();
-    let o = run(resolve(&map).arg("-o").arg(dir.path().join("out4.tf")).arg(&not_here));
+    let o = run(resolve(&map)
+        .arg("-o")
+        .arg(dir.path().join("out4.tf"))
+        .arg(&not_here));
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("not distributed to cn-hangzhou"));
 }
@@ -136,7 +200,9 @@ fn check_exit_codes_and_reports() {
     std::fs::write(&lit, TF).unwrap();
     let o = run(bin().arg("check").arg(&lit));
     assert_eq!(code(&o), 0);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("lit.tf:2:14: alicloud_instance.web (alicloud_instance) image_id: literal `centos_7`"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(
+        "lit.tf:2:14: alicloud_instance.web (alicloud_instance) image_id: literal `centos_7`"
+    ));
 
     let nonlit = dir.path().join("ref.yaml");
     std::fs::write(&nonlit, ROS_REF).unwrap();
@@ -152,10 +218,17 @@ fn check_exit_codes_and_reports() {
     assert_eq!(sites[1]["line"], 12);
 
     let bad = dir.path().join("bad.tf");
-    std::fs::write(&bad, "resource \"alicloud_instance\" \"x\" {\n  image_id = \"centos_7\n}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "resource \"alicloud_instance\" \"x\" {\n  image_id = \"centos_7\n}\n",
+    )
+    .unwrap();
     let o = run(bin().arg("check").arg(&bad));
     assert_eq!(code(&o), 2);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.tf:2:14: invalid HCL: unterminated string"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("bad.tf:2:14: invalid HCL: unterminated string")
+    );
 
     let binary = dir.path().join("bin.yaml");
     std::fs::write(&binary, b"\x00\x01\x02garbage").unwrap();
@@ -177,7 +250,10 @@ fn diff_and_report_and_usage_errors() {
     let diff = String::from_utf8(o.stdout).unwrap();
     assert!(diff.contains("@@ -2,1 +2,1 @@\n-  image_id = \"centos_7\" # base\n+  image_id = \"m-bp1centos7\" # base\n"), "{diff}");
 
-    let o = run(resolve(&map).args(["--report", "json", "-o"]).arg(dir.path().join("o.tf")).arg(&f));
+    let o = run(resolve(&map)
+        .args(["--report", "json", "-o"])
+        .arg(dir.path().join("o.tf"))
+        .arg(&f));
     assert_eq!(code(&o), 0);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["files"][0]["sites"][0]["outcome"], "replaced");
@@ -186,10 +262,24 @@ fn diff_and_report_and_usage_errors() {
     // No mapping source, or two: usage errors.
     let o = run(bin().args(["resolve", "--region", "cn-hangzhou"]).arg(&f));
     assert_eq!(code(&o), 2);
-    let o = run(resolve(&map).args(["--registry", "http://127.0.0.1:1", "--service", "s"]).arg(&f));
+    let o = run(resolve(&map)
+        .args(["--registry", "http://127.0.0.1:1", "--service", "s"])
+        .arg(&f));
     assert_eq!(code(&o), 2);
     // An unreachable registry is an error naming it.
-    let o = run(bin().args(["resolve", "--region", "cn-hangzhou", "--registry", "http://127.0.0.1:1", "--service", "s", "--token", "t"]).arg(&f));
+    let o = run(bin()
+        .args([
+            "resolve",
+            "--region",
+            "cn-hangzhou",
+            "--registry",
+            "http://127.0.0.1:1",
+            "--service",
+            "s",
+            "--token",
+            "t",
+        ])
+        .arg(&f));
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("127.0.0.1:1"));
 }

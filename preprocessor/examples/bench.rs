@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 
 use imagenest_preprocessor::{Format, Lookup, ScanOptions, resolve, scan};
 
-const LITERALS: [&str; 4] = ["centos_7_9_x64_20G_alibase_20240628.vhd", "ubuntu_22_04_x64_20G_alibase_20240710.vhd", "aliyun_3_x64_20G_alibase_20240528.vhd", "acme_app_base"];
+const LITERALS: [&str; 4] = [
+    "centos_7_9_x64_20G_alibase_20240628.vhd",
+    "ubuntu_22_04_x64_20G_alibase_20240710.vhd",
+    "aliyun_3_x64_20G_alibase_20240528.vhd",
+    "acme_app_base",
+];
 
 /// A ROS YAML template of about `bytes` bytes with the constructs real templates use.
 fn ros_yaml(bytes: usize) -> String {
@@ -37,11 +42,17 @@ fn ros_yaml(bytes: usize) -> String {
 /// A Terraform file of about `bytes` bytes.
 fn terraform(bytes: usize) -> String {
     let mut s = String::with_capacity(bytes + 4096);
-    s.push_str("variable \"image_id\" {\n  default = \"centos_7_9_x64_20G_alibase_20240628.vhd\"\n}\n\n");
+    s.push_str(
+        "variable \"image_id\" {\n  default = \"centos_7_9_x64_20G_alibase_20240628.vhd\"\n}\n\n",
+    );
     let mut i = 0usize;
     while s.len() < bytes {
         let lit = LITERALS[i % LITERALS.len()];
-        let image = if i % 10 == 0 { "var.image_id".to_string() } else { format!("\"{lit}\"") };
+        let image = if i % 10 == 0 {
+            "var.image_id".to_string()
+        } else {
+            format!("\"{lit}\"")
+        };
         s.push_str(&format!(
             "# web instance {i}\nresource \"alicloud_instance\" \"web_{i}\" {{\n  image_id        = {image}\n  instance_type   = \"ecs.g7.large\"\n  security_groups = [alicloud_security_group.default.id]\n  vswitch_id      = alicloud_vswitch.default.id // the main vswitch\n  user_data = <<-EOT\n    #!/bin/bash\n    echo \"${{var.name}}-{i}\" }}\n  EOT\n  tags = {{\n    Name = \"web-${{count.index}}\"\n  }}\n}}\n\nresource \"alicloud_ecs_launch_template\" \"lt_{i}\" {{\n  name     = \"lt-{i}\"\n  image_id = \"{lit}\"\n  /* block comment {{ */\n  system_disk {{\n    category = \"cloud_essd\"\n  }}\n}}\n\n"
         ));
@@ -56,7 +67,10 @@ fn map_json() -> String {
         .enumerate()
         .map(|(i, l)| format!("\"{l}\": {{\"package\": \"p{i}\", \"version\": \"v_1\", \"regions\": {{\"cn-hangzhou\": \"m-bp1bench{i:04}\"}}}}"))
         .collect();
-    format!("{{\"service\": \"bench\", \"images\": {{{}}}}}", images.join(", "))
+    format!(
+        "{{\"service\": \"bench\", \"images\": {{{}}}}}",
+        images.join(", ")
+    )
 }
 
 struct Measured {
@@ -70,7 +84,11 @@ struct Measured {
 /// Runs `cmd`, returning its wall time, CPU time and peak resident memory.
 fn run_measured(cmd: &mut std::process::Command) -> Measured {
     let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn imagenest");
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn imagenest");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid value for wait4 to fill; `pid` is our own child, reaped
@@ -80,9 +98,20 @@ fn run_measured(cmd: &mut std::process::Command) -> Measured {
     let wall = start.elapsed();
     assert_eq!(r, pid, "wait4 failed");
     std::mem::forget(child);
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    Measured { wall, cpu: tv(usage.ru_utime) + tv(usage.ru_stime), rss: usage.ru_maxrss as u64 * 1024, code }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Measured {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        rss: usage.ru_maxrss as u64 * 1024,
+        code,
+    }
 }
 
 fn best_of(n: usize, mut f: impl FnMut() -> Measured) -> Measured {
@@ -110,8 +139,16 @@ fn launch(bin: &Path, args: &[&std::ffi::OsStr]) -> Measured {
         .output()
         .expect("run launcher");
     let line = String::from_utf8(out.stdout).expect("launcher output");
-    let f: Vec<u64> = line.split_whitespace().map(|x| x.parse().expect("number")).collect();
-    Measured { wall: Duration::from_nanos(f[0]), cpu: Duration::from_nanos(f[1]), rss: f[2], code: f[3] as i32 }
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .map(|x| x.parse().expect("number"))
+        .collect();
+    Measured {
+        wall: Duration::from_nanos(f[0]),
+        cpu: Duration::from_nanos(f[1]),
+        rss: f[2],
+        code: f[3] as i32,
+    }
 }
 
 fn main() {
@@ -119,7 +156,13 @@ fn main() {
     if std::env::args().nth(1).as_deref() == Some("--launch") {
         let rest: Vec<String> = std::env::args().skip(2).collect();
         let m = run_measured(std::process::Command::new(&rest[0]).args(&rest[1..]));
-        println!("{} {} {} {}", m.wall.as_nanos(), m.cpu.as_nanos(), m.rss, m.code.max(0));
+        println!(
+            "{} {} {} {}",
+            m.wall.as_nanos(),
+            m.cpu.as_nanos(),
+            m.rss,
+            m.code.max(0)
+        );
         return;
     }
     let mut bin = PathBuf::from("target/release/imagenest");
@@ -148,22 +191,47 @@ fn main() {
         Some(i) => Lookup::Image(format!("m-bp1bench{i:04}")),
         None => Lookup::NotAssociated,
     };
-    println!("| input | size | sites | `imagenest resolve` wall MB/s | CPU (user+sys) MB/s | peak RSS | RSS / input | library scan+resolve MB/s |");
+    println!(
+        "| input | size | sites | `imagenest resolve` wall MB/s | CPU (user+sys) MB/s | peak RSS | RSS / input | library scan+resolve MB/s |"
+    );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (name, format, ext) in [("ROS YAML", Format::RosYaml, "yaml"), ("Terraform", Format::Terraform, "tf")] {
+    for (name, format, ext) in [
+        ("ROS YAML", Format::RosYaml, "yaml"),
+        ("Terraform", Format::Terraform, "tf"),
+    ] {
         let input = dir.path().join(format!("in.{ext}"));
         let len = {
             // Written and dropped before measuring so the bench's own memory is small when it
             // spawns the command.
-            let text = if format == Format::RosYaml { ros_yaml(mb << 20) } else { terraform(mb << 20) };
+            let text = if format == Format::RosYaml {
+                ros_yaml(mb << 20)
+            } else {
+                terraform(mb << 20)
+            };
             std::fs::write(&input, &text).expect("write input");
             text.len()
         };
         let out = dir.path().join(format!("out.{ext}"));
         let m = best_of(7, || {
-            launch(&bin, &["resolve".as_ref(), "--region".as_ref(), "cn-hangzhou".as_ref(), "--map".as_ref(), map.as_os_str(), "-o".as_ref(), out.as_os_str(), input.as_os_str()])
+            launch(
+                &bin,
+                &[
+                    "resolve".as_ref(),
+                    "--region".as_ref(),
+                    "cn-hangzhou".as_ref(),
+                    "--map".as_ref(),
+                    map.as_os_str(),
+                    "-o".as_ref(),
+                    out.as_os_str(),
+                    input.as_os_str(),
+                ],
+            )
         });
-        assert!(m.code == 0 || m.code == 1, "imagenest resolve exited {}", m.code);
+        assert!(
+            m.code == 0 || m.code == 1,
+            "imagenest resolve exited {}",
+            m.code
+        );
         let text = std::fs::read_to_string(&input).expect("read input");
         let mut sites_n = 0;
         let lib = best_of(5, || {
@@ -173,7 +241,12 @@ fn main() {
             let mut sink = std::io::sink();
             res.write_to(&text, &mut sink).expect("write");
             sites_n = sites.len();
-            Measured { wall: start.elapsed(), cpu: start.elapsed(), rss: 0, code: 0 }
+            Measured {
+                wall: start.elapsed(),
+                cpu: start.elapsed(),
+                rss: 0,
+                code: 0,
+            }
         });
         println!(
             "| {name} | {:.1} MB | {sites_n} | {:.0} | {:.0} | {:.1} MB | {:.2}× | {:.0} |",
@@ -201,9 +274,25 @@ fn main() {
             let out = dir.path().join(format!("corpus-{sub}"));
             let m = best_of(5, || {
                 let _ = std::fs::remove_dir_all(&out);
-                launch(&bin, &["resolve".as_ref(), "--region".as_ref(), "cn-hangzhou".as_ref(), "--map".as_ref(), map.as_os_str(), "-o".as_ref(), out.as_os_str(), d.as_os_str()])
+                launch(
+                    &bin,
+                    &[
+                        "resolve".as_ref(),
+                        "--region".as_ref(),
+                        "cn-hangzhou".as_ref(),
+                        "--map".as_ref(),
+                        map.as_os_str(),
+                        "-o".as_ref(),
+                        out.as_os_str(),
+                        d.as_os_str(),
+                    ],
+                )
             });
-            assert!(m.code == 0 || m.code == 1, "imagenest resolve on the corpus exited {}", m.code);
+            assert!(
+                m.code == 0 || m.code == 1,
+                "imagenest resolve on the corpus exited {}",
+                m.code
+            );
             let lib = best_of(5, || {
                 let start = Instant::now();
                 for (p, t) in &files {
@@ -212,7 +301,12 @@ fn main() {
                     let res = resolve(t, &sites, lookup);
                     res.write_to(t, &mut std::io::sink()).expect("write");
                 }
-                Measured { wall: start.elapsed(), cpu: start.elapsed(), rss: 0, code: 0 }
+                Measured {
+                    wall: start.elapsed(),
+                    cpu: start.elapsed(),
+                    rss: 0,
+                    code: 0,
+                }
             });
             println!(
                 "| corpus {sub}/ ({} files, one command) | {:.2} MB | – | {:.0} | {:.0} | {:.1} MB | – | {:.0} |",
@@ -225,6 +319,9 @@ fn main() {
             );
         }
     } else {
-        println!("(corpus {} not found: skipped)", Path::new(&corpus).display());
+        println!(
+            "(corpus {} not found: skipped)",
+            Path::new(&corpus).display()
+        );
     }
 }

@@ -9,8 +9,14 @@ use crate::tree_sites::WorkspaceFile;
 use crate::{Format, ScanOptions};
 
 /// The image sites of one `Workspace` file, in the outer template's byte offsets.
-pub(crate) fn sites(text: &str, file: &WorkspaceFile, opts: &ScanOptions) -> Result<Vec<ImageSite>, Error> {
-    let NodeKind::Scalar(style) = file.node.kind else { return Ok(Vec::new()) };
+pub(crate) fn sites(
+    text: &str,
+    file: &WorkspaceFile,
+    opts: &ScanOptions,
+) -> Result<Vec<ImageSite>, Error> {
+    let NodeKind::Scalar(style) = file.node.kind else {
+        return Ok(Vec::new());
+    };
     let span = file.node.span.clone();
     let Some((decoded, offsets, outer)) = decode_with_offsets(text, style, span.clone()) else {
         let decoded = scalar::decode(text, style, span.clone());
@@ -26,11 +32,21 @@ pub(crate) fn sites(text: &str, file: &WorkspaceFile, opts: &ScanOptions) -> Res
         }
         return Ok(Vec::new());
     };
-    let format = if file.name.ends_with(".tf.json") { Format::TerraformJson } else { Format::Terraform };
+    let format = if file.name.ends_with(".tf.json") {
+        Format::TerraformJson
+    } else {
+        Format::Terraform
+    };
     let inner = crate::scan_sites(&decoded, format, opts).map_err(|(raw, syntax)| {
         let at = offsets[raw.offset.min(offsets.len() - 1)] as usize;
-        RawError::new(at, format!("in the embedded Terraform file `Workspace/{}`: {}", file.name, raw.message))
-            .into_error(text, syntax)
+        RawError::new(
+            at,
+            format!(
+                "in the embedded Terraform file `Workspace/{}`: {}",
+                file.name, raw.message
+            ),
+        )
+        .into_error(text, syntax)
     })?;
     let mut out = Vec::with_capacity(inner.len());
     for mut site in inner {
@@ -39,7 +55,11 @@ pub(crate) fn sites(text: &str, file: &WorkspaceFile, opts: &ScanOptions) -> Res
         if quoted && site.value.literal().is_some() {
             let (a, b) = (site.span.start + 1, site.span.end - 1);
             let src = map(a)..map(b);
-            site.quoting = if text.get(src.clone()) == decoded.get(a..b) { Quoting::Embedded { outer } } else { Quoting::None };
+            site.quoting = if text.get(src.clone()) == decoded.get(a..b) {
+                Quoting::Embedded { outer }
+            } else {
+                Quoting::None
+            };
             site.span = src;
         } else {
             site.span = map(site.span.start)..map(site.span.end);
@@ -55,7 +75,11 @@ pub(crate) fn sites(text: &str, file: &WorkspaceFile, opts: &ScanOptions) -> Res
 
 /// The decoded value of a scalar plus, for every decoded byte (and the end), its source offset.
 /// `None` for styles whose decoding cannot be mapped back byte by byte (folded, multi-line).
-fn decode_with_offsets(text: &str, style: ScalarStyle, span: std::ops::Range<usize>) -> Option<(String, Vec<u32>, Outer)> {
+fn decode_with_offsets(
+    text: &str,
+    style: ScalarStyle,
+    span: std::ops::Range<usize>,
+) -> Option<(String, Vec<u32>, Outer)> {
     let raw = &text[span.clone()];
     let mut out: Vec<u8> = Vec::with_capacity(raw.len());
     let mut offs: Vec<u32> = Vec::with_capacity(raw.len() + 1);
@@ -70,7 +94,12 @@ fn decode_with_offsets(text: &str, style: ScalarStyle, span: std::ops::Range<usi
         offs.extend(std::iter::repeat_n(at as u32, s.len()));
     };
     let outer = match style {
-        ScalarStyle::Block { literal: true, indent, chomp, .. } => {
+        ScalarStyle::Block {
+            literal: true,
+            indent,
+            chomp,
+            ..
+        } => {
             let mut pos = span.start;
             let mut first = true;
             for line in raw.split('\n') {
@@ -104,7 +133,9 @@ fn decode_with_offsets(text: &str, style: ScalarStyle, span: std::ops::Range<usi
                         b'\\' => ("\\".into(), 2),
                         b'/' => ("/".into(), 2),
                         b'u' => {
-                            let cp = inner.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok())?;
+                            let cp = inner
+                                .get(i + 2..i + 6)
+                                .and_then(|h| u32::from_str_radix(h, 16).ok())?;
                             (char::from_u32(cp)?.to_string(), 6)
                         }
                         _ => return None,

@@ -60,7 +60,10 @@ pub(crate) struct RawError {
 
 impl RawError {
     pub fn new(offset: usize, message: impl Into<String>) -> Self {
-        RawError { offset, message: message.into() }
+        RawError {
+            offset,
+            message: message.into(),
+        }
     }
 
     /// Attaches the position in `text` and the format name.
@@ -100,7 +103,12 @@ pub(crate) struct PositionCursor<'a> {
 
 impl<'a> PositionCursor<'a> {
     pub fn new(text: &'a str) -> Self {
-        PositionCursor { text: text.as_bytes(), offset: 0, line: 1, line_start: 0 }
+        PositionCursor {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     /// The position of `offset`; cheap when offsets come in ascending order.
@@ -119,6 +127,9 @@ impl<'a> PositionCursor<'a> {
             self.line_start = self.offset + memchr::memrchr(b'\n', seg).map_or(0, |i| i + 1);
         }
         self.offset = offset;
-        Position { line: self.line, column: count_chars(&self.text[self.line_start..offset]) + 1 }
+        Position {
+            line: self.line,
+            column: count_chars(&self.text[self.line_start..offset]) + 1,
+        }
     }
 }

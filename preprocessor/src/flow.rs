@@ -21,17 +21,27 @@ pub(crate) struct Flow<'a, 'p, S> {
 }
 
 /// Scans a whole JSON document from byte `start`.
-pub(crate) fn scan_json<'a, S: TreeSink<'a>>(text: &'a str, start: usize, sink: &mut S) -> RawResult<()> {
+pub(crate) fn scan_json<'a, S: TreeSink<'a>>(
+    text: &'a str,
+    start: usize,
+    sink: &mut S,
+) -> RawResult<()> {
     let mut path = Vec::new();
     let mut f = Flow::new(text, &mut path, sink, true, 0);
     let p = f.ws(start);
     if p >= text.len() {
-        return Err(RawError::new(p, "expected a JSON value, found the end of the input"));
+        return Err(RawError::new(
+            p,
+            "expected a JSON value, found the end of the input",
+        ));
     }
     let (e, _) = f.node(p, None, true)?;
     let q = f.ws(e);
     if q < text.len() {
-        return Err(RawError::new(q, "expected the end of the input after the JSON value"));
+        return Err(RawError::new(
+            q,
+            "expected the end of the input after the JSON value",
+        ));
     }
     Ok(())
 }
@@ -42,8 +52,22 @@ fn is_flow_indicator(b: u8) -> bool {
 }
 
 impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
-    pub fn new(text: &'a str, path: &'p mut Vec<Key<'a>>, sink: &'p mut S, json: bool, depth: usize) -> Self {
-        Flow { s: text.as_bytes(), text, path, sink, json, depth, quiet: 0 }
+    pub fn new(
+        text: &'a str,
+        path: &'p mut Vec<Key<'a>>,
+        sink: &'p mut S,
+        json: bool,
+        depth: usize,
+    ) -> Self {
+        Flow {
+            s: text.as_bytes(),
+            text,
+            path,
+            sink,
+            json,
+            depth,
+            quiet: 0,
+        }
     }
 
     /// Scans the flow node at `p` (a YAML value already preceded by `tag`); returns its end.
@@ -78,14 +102,22 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
     }
 
     fn token_end(&self, mut i: usize) -> usize {
-        while i < self.s.len() && !matches!(self.s[i], b' ' | b'\t' | b'\r' | b'\n') && !is_flow_indicator(self.s[i]) {
+        while i < self.s.len()
+            && !matches!(self.s[i], b' ' | b'\t' | b'\r' | b'\n')
+            && !is_flow_indicator(self.s[i])
+        {
             i += 1;
         }
         i
     }
 
     /// Scans one node; returns its end and, for scalars and aliases, the node itself.
-    fn node(&mut self, p: usize, tag: Option<Range<usize>>, emit: bool) -> RawResult<(usize, Option<Node>)> {
+    fn node(
+        &mut self,
+        p: usize,
+        tag: Option<Range<usize>>,
+        emit: bool,
+    ) -> RawResult<(usize, Option<Node>)> {
         let mut p = self.ws(p);
         let mut tag = tag;
         if !self.json {
@@ -102,21 +134,39 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             }
         }
         if p >= self.s.len() {
-            return Err(RawError::new(p, "expected a value, found the end of the input"));
+            return Err(RawError::new(
+                p,
+                "expected a value, found the end of the input",
+            ));
         }
         let c = self.s[p];
         if c == b'{' || c == b'[' {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
-                return Err(RawError::new(p, format!("nesting deeper than {MAX_DEPTH} levels")));
+                return Err(RawError::new(
+                    p,
+                    format!("nesting deeper than {MAX_DEPTH} levels"),
+                ));
             }
-            let kind = if c == b'{' { NodeKind::Mapping } else { NodeKind::Sequence };
+            let kind = if c == b'{' {
+                NodeKind::Mapping
+            } else {
+                NodeKind::Sequence
+            };
             if emit {
-                self.report(&Node { kind, span: p..p, tag });
+                self.report(&Node {
+                    kind,
+                    span: p..p,
+                    tag,
+                });
             } else {
                 self.quiet += 1;
             }
-            let e = if c == b'{' { self.mapping(p + 1, p)? } else { self.sequence(p + 1, p)? };
+            let e = if c == b'{' {
+                self.mapping(p + 1, p)?
+            } else {
+                self.sequence(p + 1, p)?
+            };
             if !emit {
                 self.quiet -= 1;
             }
@@ -124,23 +174,43 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             return Ok((e, None));
         }
         let (e, kind) = match c {
-            b'"' => (scalar::double_quoted_end(self.s, p)?, NodeKind::Scalar(ScalarStyle::Double)),
-            b'\'' if !self.json => (scalar::single_quoted_end(self.s, p)?, NodeKind::Scalar(ScalarStyle::Single)),
+            b'"' => (
+                scalar::double_quoted_end(self.s, p)?,
+                NodeKind::Scalar(ScalarStyle::Double),
+            ),
+            b'\'' if !self.json => (
+                scalar::single_quoted_end(self.s, p)?,
+                NodeKind::Scalar(ScalarStyle::Single),
+            ),
             b'*' if !self.json => (self.token_end(p), NodeKind::Alias),
             _ if self.json => {
                 let mut e = p;
-                while e < self.s.len() && matches!(self.s[e], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'+' | b'-') {
+                while e < self.s.len()
+                    && matches!(self.s[e], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'+' | b'-')
+                {
                     e += 1;
                 }
                 if e == p {
-                    return Err(RawError::new(p, "expected a JSON value (string, number, object, array, true, false or null)"));
+                    return Err(RawError::new(
+                        p,
+                        "expected a JSON value (string, number, object, array, true, false or null)",
+                    ));
                 }
                 (e, NodeKind::Scalar(ScalarStyle::Plain))
             }
-            b',' | b']' | b'}' => return Err(RawError::new(p, format!("expected a value, found `{}`", c as char))),
+            b',' | b']' | b'}' => {
+                return Err(RawError::new(
+                    p,
+                    format!("expected a value, found `{}`", c as char),
+                ));
+            }
             _ => (self.plain_end(p), NodeKind::Scalar(ScalarStyle::Plain)),
         };
-        let node = Node { kind, span: p..e, tag };
+        let node = Node {
+            kind,
+            span: p..e,
+            tag,
+        };
         if emit {
             self.report(&node);
         }
@@ -155,14 +225,21 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         while i < len {
             match self.s[i] {
                 b',' | b'[' | b']' | b'{' | b'}' => break,
-                b':' if i + 1 >= len || matches!(self.s[i + 1], b' ' | b'\t' | b'\r' | b'\n') || is_flow_indicator(self.s[i + 1]) => break,
+                b':' if i + 1 >= len
+                    || matches!(self.s[i + 1], b' ' | b'\t' | b'\r' | b'\n')
+                    || is_flow_indicator(self.s[i + 1]) =>
+                {
+                    break;
+                }
                 b'#' if i > p && matches!(self.s[i - 1], b' ' | b'\t' | b'\r' | b'\n') => break,
                 b'\r' | b'\n' => {
                     let mut j = i;
                     while j < len && matches!(self.s[j], b' ' | b'\t' | b'\r' | b'\n') {
                         j += 1;
                     }
-                    if j >= len || matches!(self.s[j], b',' | b'[' | b']' | b'{' | b'}' | b'#' | b':') {
+                    if j >= len
+                        || matches!(self.s[j], b',' | b'[' | b']' | b'{' | b'}' | b'#' | b':')
+                    {
                         break;
                     }
                     i = j;
@@ -179,7 +256,11 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
 
     fn key_of(&self, node: Option<&Node>) -> Key<'a> {
         match node {
-            Some(Node { kind: NodeKind::Scalar(style), span, .. }) => scalar::key(self.text, *style, span.clone()),
+            Some(Node {
+                kind: NodeKind::Scalar(style),
+                span,
+                ..
+            }) => scalar::key(self.text, *style, span.clone()),
             _ => Key::Complex,
         }
     }
@@ -189,7 +270,11 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         self.path.push(key);
         let q = self.ws(q);
         let r = if !self.json && (self.at(q) == b',' || self.at(q) == close) {
-            self.report(&Node { kind: NodeKind::Scalar(ScalarStyle::Empty), span: q..q, tag: None });
+            self.report(&Node {
+                kind: NodeKind::Scalar(ScalarStyle::Empty),
+                span: q..q,
+                tag: None,
+            });
             Ok(q)
         } else {
             self.node(q, None, true).map(|(e, _)| e)
@@ -202,18 +287,40 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         loop {
             p = self.ws(p);
             match self.at(p) {
-                b'}' if self.json && p > open + 1 && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b',') => {
-                    return Err(RawError::new(p, "expected a key after `,` (JSON allows no trailing comma)"));
+                b'}' if self.json
+                    && p > open + 1
+                    && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace())
+                        == Some(&b',') =>
+                {
+                    return Err(RawError::new(
+                        p,
+                        "expected a key after `,` (JSON allows no trailing comma)",
+                    ));
                 }
                 b'}' => return Ok(p + 1),
-                _ if p >= self.s.len() => return Err(RawError::new(open, "unterminated flow mapping: expected `}`")),
-                b'?' if !self.json && matches!(self.at(p + 1), b' ' | b'\t' | b'\r' | b'\n') => p += 1,
+                _ if p >= self.s.len() => {
+                    return Err(RawError::new(
+                        open,
+                        "unterminated flow mapping: expected `}`",
+                    ));
+                }
+                b'?' if !self.json && matches!(self.at(p + 1), b' ' | b'\t' | b'\r' | b'\n') => {
+                    p += 1
+                }
                 _ => {}
             }
             self.quiet += 1;
             let (e, k) = self.node(p, None, false)?;
             self.quiet -= 1;
-            if self.json && !matches!(k, Some(Node { kind: NodeKind::Scalar(ScalarStyle::Double), .. })) {
+            if self.json
+                && !matches!(
+                    k,
+                    Some(Node {
+                        kind: NodeKind::Scalar(ScalarStyle::Double),
+                        ..
+                    })
+                )
+            {
                 return Err(RawError::new(p, "expected a string key in double quotes"));
             }
             let key = self.key_of(k.as_ref());
@@ -224,14 +331,23 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                 return Err(RawError::new(q, "expected `:` after the key"));
             } else {
                 self.path.push(key);
-                self.report(&Node { kind: NodeKind::Scalar(ScalarStyle::Empty), span: q..q, tag: None });
+                self.report(&Node {
+                    kind: NodeKind::Scalar(ScalarStyle::Empty),
+                    span: q..q,
+                    tag: None,
+                });
                 self.path.pop();
             }
             q = self.ws(q);
             match self.at(q) {
                 b',' => p = q + 1,
                 b'}' => return Ok(q + 1),
-                _ if q >= self.s.len() => return Err(RawError::new(open, "unterminated flow mapping: expected `}`")),
+                _ if q >= self.s.len() => {
+                    return Err(RawError::new(
+                        open,
+                        "unterminated flow mapping: expected `}`",
+                    ));
+                }
                 _ => return Err(RawError::new(q, "expected `,` or `}` in the mapping")),
             }
         }
@@ -241,11 +357,23 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
         loop {
             p = self.ws(p);
             match self.at(p) {
-                b']' if self.json && p > open + 1 && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b',') => {
-                    return Err(RawError::new(p, "expected a value after `,` (JSON allows no trailing comma)"));
+                b']' if self.json
+                    && p > open + 1
+                    && self.s[..p].iter().rev().find(|b| !b.is_ascii_whitespace())
+                        == Some(&b',') =>
+                {
+                    return Err(RawError::new(
+                        p,
+                        "expected a value after `,` (JSON allows no trailing comma)",
+                    ));
                 }
                 b']' => return Ok(p + 1),
-                _ if p >= self.s.len() => return Err(RawError::new(open, "unterminated flow sequence: expected `]`")),
+                _ if p >= self.s.len() => {
+                    return Err(RawError::new(
+                        open,
+                        "unterminated flow sequence: expected `]`",
+                    ));
+                }
                 _ => {}
             }
             self.path.push(Key::Index);
@@ -263,7 +391,11 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                 };
                 let q = self.ws(e);
                 if self.at(q) == b':' {
-                    self.report(&Node { kind: NodeKind::Mapping, span: p..p, tag: None });
+                    self.report(&Node {
+                        kind: NodeKind::Mapping,
+                        span: p..p,
+                        tag: None,
+                    });
                     let key = self.key_of(k.as_ref());
                     self.entry_value(q + 1, key, b']')
                 } else {
@@ -280,7 +412,12 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             match self.at(q) {
                 b',' => p = q + 1,
                 b']' => return Ok(q + 1),
-                _ if q >= self.s.len() => return Err(RawError::new(open, "unterminated flow sequence: expected `]`")),
+                _ if q >= self.s.len() => {
+                    return Err(RawError::new(
+                        open,
+                        "unterminated flow sequence: expected `]`",
+                    ));
+                }
                 _ => return Err(RawError::new(q, "expected `,` or `]` in the sequence")),
             }
         }

@@ -34,15 +34,28 @@ pub(crate) struct HclScan {
 #[derive(Clone)]
 enum Ctx<'a> {
     Top,
-    Resource { ty: Cow<'a, str>, name: Cow<'a, str>, nested: String },
+    Resource {
+        ty: Cow<'a, str>,
+        name: Cow<'a, str>,
+        nested: String,
+    },
     Variable(String),
     Locals,
     Other,
 }
 
 /// Scans HCL `text` from byte `start`, handing each `image_id` of a resource to `on_site`.
-pub(crate) fn scan<'a>(text: &'a str, start: usize, on_site: &mut dyn FnMut(HclAttr<'a>)) -> RawResult<HclScan> {
-    let mut h = Hcl { s: text.as_bytes(), text, out: HclScan::default(), on_site };
+pub(crate) fn scan<'a>(
+    text: &'a str,
+    start: usize,
+    on_site: &mut dyn FnMut(HclAttr<'a>),
+) -> RawResult<HclScan> {
+    let mut h = Hcl {
+        s: text.as_bytes(),
+        text,
+        out: HclScan::default(),
+        on_site,
+    };
     h.body(start, 0, &Ctx::Top, None)?;
     Ok(h.out)
 }
@@ -116,9 +129,18 @@ impl<'a> Hcl<'a, '_> {
         p
     }
 
-    fn body(&mut self, mut p: usize, depth: usize, ctx: &Ctx<'a>, open: Option<usize>) -> RawResult<usize> {
+    fn body(
+        &mut self,
+        mut p: usize,
+        depth: usize,
+        ctx: &Ctx<'a>,
+        open: Option<usize>,
+    ) -> RawResult<usize> {
         if depth > MAX_DEPTH {
-            return Err(RawError::new(p, format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(RawError::new(
+                p,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
         }
         loop {
             p = self.skip_all(p)?;
@@ -136,7 +158,10 @@ impl<'a> Hcl<'a, '_> {
             }
             let id_end = self.ident_end(p);
             if id_end == p {
-                return Err(RawError::new(p, "expected an argument name or a block type"));
+                return Err(RawError::new(
+                    p,
+                    "expected an argument name or a block type",
+                ));
             }
             let name = &self.text[p..id_end];
             let mut q = self.skip_inline(id_end)?;
@@ -153,7 +178,11 @@ impl<'a> Hcl<'a, '_> {
                     b'"' => {
                         let (e, _) = self.string_end(q)?;
                         let raw = &self.text[q + 1..e - 1];
-                        labels.push(if raw.contains(['\\', '$', '%']) { Cow::Owned(crate::hcl_expr::decode_string(raw)) } else { Cow::Borrowed(raw) });
+                        labels.push(if raw.contains(['\\', '$', '%']) {
+                            Cow::Owned(crate::hcl_expr::decode_string(raw))
+                        } else {
+                            Cow::Borrowed(raw)
+                        });
                         q = e;
                     }
                     b'{' => break,
@@ -163,20 +192,39 @@ impl<'a> Hcl<'a, '_> {
                         q = e;
                     }
                     _ => {
-                        return Err(RawError::new(q, format!("expected `=`, a block label or `{{` after `{name}`")));
+                        return Err(RawError::new(
+                            q,
+                            format!("expected `=`, a block label or `{{` after `{name}`"),
+                        ));
                     }
                 }
             }
             let child = match ctx {
                 Ctx::Top => match (name, labels.len()) {
-                    ("resource", 2) => Ctx::Resource { ty: labels[0].clone(), name: labels[1].clone(), nested: String::new() },
+                    ("resource", 2) => Ctx::Resource {
+                        ty: labels[0].clone(),
+                        name: labels[1].clone(),
+                        nested: String::new(),
+                    },
                     ("variable", 1) => Ctx::Variable(labels[0].to_string()),
                     ("locals", 0) => Ctx::Locals,
                     _ => Ctx::Other,
                 },
-                Ctx::Resource { ty, name: rn, nested } => {
-                    let step = if name == "dynamic" { labels.first().map_or(name, |l| l.as_ref()) } else { name };
-                    Ctx::Resource { ty: ty.clone(), name: rn.clone(), nested: format!("{nested}{step}.") }
+                Ctx::Resource {
+                    ty,
+                    name: rn,
+                    nested,
+                } => {
+                    let step = if name == "dynamic" {
+                        labels.first().map_or(name, |l| l.as_ref())
+                    } else {
+                        name
+                    };
+                    Ctx::Resource {
+                        ty: ty.clone(),
+                        name: rn.clone(),
+                        nested: format!("{nested}{step}."),
+                    }
                 }
                 _ => Ctx::Other,
             };
@@ -186,10 +234,18 @@ impl<'a> Hcl<'a, '_> {
 
     fn attribute(&mut self, ctx: &Ctx<'a>, name: &str, expr: Range<usize>) {
         match ctx {
-            Ctx::Resource { ty, name: rn, nested } if name == "image_id" => (self.on_site)(HclAttr {
+            Ctx::Resource {
+                ty,
+                name: rn,
+                nested,
+            } if name == "image_id" => (self.on_site)(HclAttr {
                 resource_type: ty.clone(),
                 name: rn.clone(),
-                property: if nested.is_empty() { Cow::Borrowed("image_id") } else { Cow::Owned(format!("{nested}image_id")) },
+                property: if nested.is_empty() {
+                    Cow::Borrowed("image_id")
+                } else {
+                    Cow::Owned(format!("{nested}image_id"))
+                },
                 expr,
             }),
             Ctx::Variable(v) if name == "default" => {
@@ -244,7 +300,10 @@ impl<'a> Hcl<'a, '_> {
                 }
                 b'(' | b'[' | b'{' => {
                     if depth >= MAX_DEPTH {
-                        return Err(RawError::new(i, format!("nesting deeper than {MAX_DEPTH} levels")));
+                        return Err(RawError::new(
+                            i,
+                            format!("nesting deeper than {MAX_DEPTH} levels"),
+                        ));
                     }
                     depth += 1;
                     opens.push(i);
@@ -254,7 +313,10 @@ impl<'a> Hcl<'a, '_> {
                         if c == b'}' {
                             break;
                         }
-                        return Err(RawError::new(i, format!("unbalanced `{}` in the expression", c as char)));
+                        return Err(RawError::new(
+                            i,
+                            format!("unbalanced `{}` in the expression", c as char),
+                        ));
                     }
                     let want = match self.s[opens[opens.len() - 1]] {
                         b'(' => b')',
@@ -262,7 +324,13 @@ impl<'a> Hcl<'a, '_> {
                         _ => b'}',
                     };
                     if c != want {
-                        return Err(RawError::new(i, format!("expected `{}` to close the bracket opened earlier, found `{}`", want as char, c as char)));
+                        return Err(RawError::new(
+                            i,
+                            format!(
+                                "expected `{}` to close the bracket opened earlier, found `{}`",
+                                want as char, c as char
+                            ),
+                        ));
                     }
                     depth -= 1;
                     opens.pop();
@@ -277,7 +345,13 @@ impl<'a> Hcl<'a, '_> {
             last = i;
         }
         if let Some(&o) = opens.last() {
-            return Err(RawError::new(o, format!("unclosed `{}`: expected its closing bracket", self.s[o] as char)));
+            return Err(RawError::new(
+                o,
+                format!(
+                    "unclosed `{}`: expected its closing bracket",
+                    self.s[o] as char
+                ),
+            ));
         }
         if last == start {
             return Err(RawError::new(start, "expected an expression after `=`"));
@@ -319,7 +393,10 @@ pub(crate) fn string_end(s: &[u8], p: usize) -> RawResult<(usize, bool)> {
             _ => i += 1,
         }
     }
-    Err(RawError::new(p, "unterminated string: expected a closing `\"` on the same line"))
+    Err(RawError::new(
+        p,
+        "unterminated string: expected a closing `\"` on the same line",
+    ))
 }
 
 /// End (after the `}`) of a template interpolation whose content starts at `p`.
@@ -343,7 +420,10 @@ fn template_end(s: &[u8], p: usize) -> RawResult<usize> {
         }
         i += 1;
     }
-    Err(RawError::new(p.saturating_sub(2), "unterminated template interpolation: expected `}`"))
+    Err(RawError::new(
+        p.saturating_sub(2),
+        "unterminated template interpolation: expected `}`",
+    ))
 }
 
 /// A heredoc starting at `<<` at `p`: (content range, end of the closing marker).
@@ -358,14 +438,20 @@ pub(crate) fn heredoc(s: &[u8], p: usize) -> RawResult<(Range<usize>, usize)> {
     }
     let id = &s[id_start..i];
     if id.is_empty() {
-        return Err(RawError::new(p, "expected a heredoc marker after `<<` (such as `<<EOT`)"));
+        return Err(RawError::new(
+            p,
+            "expected a heredoc marker after `<<` (such as `<<EOT`)",
+        ));
     }
     let mut j = i;
     if s.get(j) == Some(&b'\r') {
         j += 1;
     }
     if s.get(j) != Some(&b'\n') {
-        return Err(RawError::new(i, "expected a line break after the heredoc marker"));
+        return Err(RawError::new(
+            i,
+            "expected a line break after the heredoc marker",
+        ));
     }
     let content_start = j + 1;
     let mut line = content_start;
@@ -379,5 +465,11 @@ pub(crate) fn heredoc(s: &[u8], p: usize) -> RawResult<(Range<usize>, usize)> {
         }
         line = le + 1;
     }
-    Err(RawError::new(p, format!("unterminated heredoc: expected a line with `{}`", String::from_utf8_lossy(id))))
+    Err(RawError::new(
+        p,
+        format!(
+            "unterminated heredoc: expected a line with `{}`",
+            String::from_utf8_lossy(id)
+        ),
+    ))
 }

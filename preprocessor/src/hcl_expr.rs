@@ -11,9 +11,16 @@ pub(crate) enum Expr {
     /// A quoted string without templates.
     String { value: String },
     /// A heredoc without templates; `content` is relative to the expression.
-    Heredoc { value: String, content: Range<usize> },
+    Heredoc {
+        value: String,
+        content: Range<usize>,
+    },
     /// Not a literal.
-    NonLiteral { kind: NonLiteralKind, name: Option<String>, inner: Option<String> },
+    NonLiteral {
+        kind: NonLiteralKind,
+        name: Option<String>,
+        inner: Option<String>,
+    },
 }
 
 /// Decodes the content of an HCL quoted string (without the quotes).
@@ -33,7 +40,9 @@ pub(crate) fn decode_string(raw: &str) -> String {
                 Some((_, '\\')) => out.push('\\'),
                 Some((j, u @ ('u' | 'U'))) => {
                     let n = if u == 'u' { 4 } else { 8 };
-                    let cp = raw.get(j + 1..j + 1 + n).and_then(|h| u32::from_str_radix(h, 16).ok());
+                    let cp = raw
+                        .get(j + 1..j + 1 + n)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok());
                     match cp.and_then(char::from_u32) {
                         Some(ch) => {
                             out.push(ch);
@@ -92,10 +101,15 @@ pub(crate) fn classify(e: &str) -> Expr {
             if end == b.len() {
                 let inner = &e[1..e.len() - 1];
                 if !template {
-                    return Expr::String { value: decode_string(inner) };
+                    return Expr::String {
+                        value: decode_string(inner),
+                    };
                 }
                 // A whole-string interpolation `"${x}"` says what x is.
-                let single = inner.strip_prefix("${").and_then(|r| r.strip_suffix('}')).map(str::trim);
+                let single = inner
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .map(str::trim);
                 let (name, what) = match single.map(classify) {
                     Some(Expr::NonLiteral { kind, name, .. }) => (name, Some(kind)),
                     _ => (None, None),
@@ -103,7 +117,9 @@ pub(crate) fn classify(e: &str) -> Expr {
                 return Expr::NonLiteral {
                     kind: NonLiteralKind::Interpolation,
                     name,
-                    inner: what.map(|k| k.as_str().to_string()).or(single.map(str::to_string)),
+                    inner: what
+                        .map(|k| k.as_str().to_string())
+                        .or(single.map(str::to_string)),
                 };
             }
         }
@@ -113,24 +129,46 @@ pub(crate) fn classify(e: &str) -> Expr {
             if end == b.len() {
                 let text = &e[content.clone()];
                 if !has_template(text) {
-                    return Expr::Heredoc { value: text.to_string(), content };
+                    return Expr::Heredoc {
+                        value: text.to_string(),
+                        content,
+                    };
                 }
-                return Expr::NonLiteral { kind: NonLiteralKind::Interpolation, name: None, inner: None };
+                return Expr::NonLiteral {
+                    kind: NonLiteralKind::Interpolation,
+                    name: None,
+                    inner: None,
+                };
             }
         }
     }
     if has_top_level(b, b'?') {
-        return Expr::NonLiteral { kind: NonLiteralKind::Conditional, name: None, inner: None };
+        return Expr::NonLiteral {
+            kind: NonLiteralKind::Conditional,
+            name: None,
+            inner: None,
+        };
     }
-    let ident_len = b.iter().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-').count();
+    let ident_len = b
+        .iter()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        .count();
     if ident_len > 0 && !b[0].is_ascii_digit() {
         let rest = e[ident_len..].trim_start();
         let ident = &e[..ident_len];
         if rest.starts_with('(') {
-            return Expr::NonLiteral { kind: NonLiteralKind::FunctionCall, name: Some(ident.to_string()), inner: None };
+            return Expr::NonLiteral {
+                kind: NonLiteralKind::FunctionCall,
+                name: Some(ident.to_string()),
+                inner: None,
+            };
         }
         if let Some(after) = rest.strip_prefix('.') {
-            let segment = |s: &str| -> String { s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect() };
+            let segment = |s: &str| -> String {
+                s.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect()
+            };
             let mut attr = segment(after);
             if ident == "data" {
                 // A data source is named by its type and name: `data.alicloud_images.default`.
@@ -146,10 +184,18 @@ pub(crate) fn classify(e: &str) -> Expr {
                 "each" | "count" | "self" | "path" | "terraform" => NonLiteralKind::Other,
                 _ => NonLiteralKind::ResourceAttr,
             };
-            return Expr::NonLiteral { kind, name: Some(attr), inner: None };
+            return Expr::NonLiteral {
+                kind,
+                name: Some(attr),
+                inner: None,
+            };
         }
     }
-    Expr::NonLiteral { kind: NonLiteralKind::Other, name: None, inner: None }
+    Expr::NonLiteral {
+        kind: NonLiteralKind::Other,
+        name: None,
+        inner: None,
+    }
 }
 
 /// Whether `text` holds an unescaped `${` or `%{`.
@@ -193,7 +239,11 @@ fn has_top_level(b: &[u8], c: u8) -> bool {
 }
 
 /// The reason a non-literal cannot be associated, and a hint.
-pub(crate) fn explain(kind: NonLiteralKind, name: Option<&str>, default: Option<Option<&str>>) -> (String, Option<String>) {
+pub(crate) fn explain(
+    kind: NonLiteralKind,
+    name: Option<&str>,
+    default: Option<Option<&str>>,
+) -> (String, Option<String>) {
     const LIMIT: &str = "Compute Nest associates only literal image IDs";
     let n = name.unwrap_or("");
     match kind {

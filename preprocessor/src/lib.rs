@@ -87,19 +87,35 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { resource_types: ResourceTypes::default(), max_size: DEFAULT_MAX_SIZE }
+        ScanOptions {
+            resource_types: ResourceTypes::default(),
+            max_size: DEFAULT_MAX_SIZE,
+        }
     }
 }
 
 /// Whether a file name is one the preprocessor handles when walking a directory.
 pub fn is_template_path(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    [".tf", ".tf.json", ".yaml", ".yml", ".json", ".ros", ".template"].iter().any(|e| name.ends_with(e))
+    [
+        ".tf",
+        ".tf.json",
+        ".yaml",
+        ".yml",
+        ".json",
+        ".ros",
+        ".template",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e))
 }
 
 /// Picks the format from the file name, else from the content.
 pub fn detect_format(path: Option<&Path>, text: &str) -> Format {
-    let name = path.and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    let name = path
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
     if name.ends_with(".tf.json") {
         return Format::TerraformJson;
     }
@@ -112,11 +128,24 @@ pub fn detect_format(path: Option<&Path>, text: &str) -> Format {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
     if body.starts_with('{') {
         // JSON: Terraform JSON has lower-case top-level blocks, ROS capitalised sections.
-        let tf = ["\"resource\"", "\"variable\"", "\"provider\"", "\"terraform\"", "\"module\"", "\"data\"", "\"locals\"", "\"output\""];
+        let tf = [
+            "\"resource\"",
+            "\"variable\"",
+            "\"provider\"",
+            "\"terraform\"",
+            "\"module\"",
+            "\"data\"",
+            "\"locals\"",
+            "\"output\"",
+        ];
         if !body.contains("ROSTemplateFormatVersion") && tf.iter().any(|k| body.contains(k)) {
             return Format::TerraformJson;
         }
-        return if name.ends_with(".json") || serde_like_json(body) { Format::RosJson } else { Format::RosYaml };
+        return if name.ends_with(".json") || serde_like_json(body) {
+            Format::RosJson
+        } else {
+            Format::RosYaml
+        };
     }
     if name.ends_with(".json") {
         return Format::RosJson;
@@ -124,8 +153,20 @@ pub fn detect_format(path: Option<&Path>, text: &str) -> Format {
     if body.contains("ROSTemplateFormatVersion") {
         return Format::RosYaml;
     }
-    let hcl_start = ["resource \"", "variable \"", "provider \"", "terraform {", "locals {", "data \"", "module \"", "output \""];
-    if body.lines().any(|l| hcl_start.iter().any(|k| l.starts_with(k))) {
+    let hcl_start = [
+        "resource \"",
+        "variable \"",
+        "provider \"",
+        "terraform {",
+        "locals {",
+        "data \"",
+        "module \"",
+        "output \"",
+    ];
+    if body
+        .lines()
+        .any(|l| hcl_start.iter().any(|k| l.starts_with(k)))
+    {
         return Format::Terraform;
     }
     Format::RosYaml
@@ -139,7 +180,10 @@ fn serde_like_json(body: &str) -> bool {
 /// Checks raw input before scanning: size limit, no NUL bytes, valid UTF-8.
 pub fn text_of<'b>(bytes: &'b [u8], name: &str, max_size: usize) -> Result<&'b str, Error> {
     if bytes.len() > max_size {
-        return Err(Error::TooLarge { size: bytes.len(), limit: max_size });
+        return Err(Error::TooLarge {
+            size: bytes.len(),
+            limit: max_size,
+        });
     }
     if memchr::memchr(0, bytes).is_some() {
         return Err(Error::Binary(name.to_string()));
@@ -150,7 +194,10 @@ pub fn text_of<'b>(bytes: &'b [u8], name: &str, max_size: usize) -> Result<&'b s
 /// Like [`text_of`] for owned bytes: no copy, one UTF-8 check.
 pub fn text_from_bytes(bytes: Vec<u8>, name: &str, max_size: usize) -> Result<String, Error> {
     if bytes.len() > max_size {
-        return Err(Error::TooLarge { size: bytes.len(), limit: max_size });
+        return Err(Error::TooLarge {
+            size: bytes.len(),
+            limit: max_size,
+        });
     }
     if memchr::memchr(0, &bytes).is_some() {
         return Err(Error::Binary(name.to_string()));
@@ -161,9 +208,13 @@ pub fn text_from_bytes(bytes: Vec<u8>, name: &str, max_size: usize) -> Result<St
 /// Finds every image site of `text`, in order, with positions.
 pub fn scan(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageSite>, Error> {
     if text.len() > opts.max_size {
-        return Err(Error::TooLarge { size: text.len(), limit: opts.max_size });
+        return Err(Error::TooLarge {
+            size: text.len(),
+            limit: opts.max_size,
+        });
     }
-    let mut sites = scan_sites(text, format, opts).map_err(|(raw, syntax)| raw.into_error(text, syntax))?;
+    let mut sites =
+        scan_sites(text, format, opts).map_err(|(raw, syntax)| raw.into_error(text, syntax))?;
     sites.sort_by_key(|s| s.span.start);
     let mut cursor = PositionCursor::new(text);
     for s in &mut sites {
@@ -173,7 +224,11 @@ pub fn scan(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageS
 }
 
 /// Sites without positions; errors as byte offsets (so embedded scans can map them back).
-pub(crate) fn scan_sites(text: &str, format: Format, opts: &ScanOptions) -> Result<Vec<ImageSite>, (RawError, &'static str)> {
+pub(crate) fn scan_sites(
+    text: &str,
+    format: Format,
+    opts: &ScanOptions,
+) -> Result<Vec<ImageSite>, (RawError, &'static str)> {
     let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let syntax = format.syntax();
     match format {
@@ -202,20 +257,28 @@ pub(crate) fn scan_sites(text: &str, format: Format, opts: &ScanOptions) -> Resu
 
 fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSite>, RawError> {
     use hcl_expr::Expr;
-    let mut out = Vec::with_capacity(memchr::memmem::find_iter(text.as_bytes(), b"image_id").count());
+    let mut out =
+        Vec::with_capacity(memchr::memmem::find_iter(text.as_bytes(), b"image_id").count());
     // Non-literal sites get their reason once the whole file (variables, locals) is known.
     let mut later: Vec<(usize, NonLiteralKind, Option<String>, Option<String>)> = Vec::new();
     let h = hcl::scan(text, start, &mut |a| {
-        let Some(resource_type) = opts.resource_types.lookup(&a.resource_type) else { return };
+        let Some(resource_type) = opts.resource_types.lookup(&a.resource_type) else {
+            return;
+        };
         let (value, quoting) = match hcl_expr::classify(&text[a.expr.clone()]) {
             Expr::String { value } => (SiteValue::Literal { literal: value }, Quoting::HclString),
             Expr::Heredoc { value, content } => (
                 SiteValue::Literal { literal: value },
-                Quoting::HclHeredoc { content: a.expr.start + content.start..a.expr.start + content.end },
+                Quoting::HclHeredoc {
+                    content: a.expr.start + content.start..a.expr.start + content.end,
+                },
             ),
             Expr::NonLiteral { kind, name, inner } => {
                 later.push((out.len(), kind, name, inner));
-                (SiteValue::non_literal(kind, String::new(), String::new(), None), Quoting::None)
+                (
+                    SiteValue::non_literal(kind, String::new(), String::new(), None),
+                    Quoting::None,
+                )
             }
         };
         out.push(ImageSite {
@@ -247,8 +310,16 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
             (NonLiteralKind::Local, Some(n)) => Some(literal_of(h.locals.get(n))),
             _ => None,
         };
-        let (reason, hint) = hcl_expr::explain(inner_kind, name.as_deref(), default.as_ref().map(|d| d.as_deref()));
-        let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind { format!("interpolation: {reason}") } else { reason };
+        let (reason, hint) = hcl_expr::explain(
+            inner_kind,
+            name.as_deref(),
+            default.as_ref().map(|d| d.as_deref()),
+        );
+        let reason = if kind == NonLiteralKind::Interpolation && inner_kind != kind {
+            format!("interpolation: {reason}")
+        } else {
+            reason
+        };
         let expression = site::shorten(&text[out[i].span.clone()]);
         out[i].value = SiteValue::non_literal(kind, expression, reason, hint);
     }

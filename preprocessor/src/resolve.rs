@@ -1,10 +1,10 @@
 //! Resolving image sites: look each literal up, then splice replacements into the original
 //! bytes. Nothing else of the template is touched, and quoting is kept whenever it is valid.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::Arc;
-use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -61,8 +61,15 @@ pub struct Resolution {
 }
 
 /// Looks up every literal site and prepares the edits. `sites` must come from a scan of `text`.
-pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> Lookup) -> Resolution {
-    let mut res = Resolution { edits: Vec::with_capacity(sites.len()), outcomes: Vec::with_capacity(sites.len()) };
+pub fn resolve(
+    text: &str,
+    sites: &[ImageSite],
+    mut lookup: impl FnMut(&str) -> Lookup,
+) -> Resolution {
+    let mut res = Resolution {
+        edits: Vec::with_capacity(sites.len()),
+        outcomes: Vec::with_capacity(sites.len()),
+    };
     // Templates repeat a few literals many times: look each up once, share the texts.
     let mut looked_up: HashMap<&str, Result<Arc<str>, Outcome>> = HashMap::new();
     let mut texts: HashSet<Arc<str>> = HashSet::new();
@@ -70,11 +77,14 @@ pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> 
         let outcome = match &site.value {
             SiteValue::NonLiteral(_) => Outcome::NonLiteral,
             SiteValue::Literal { literal } => {
-                let found = looked_up.entry(literal.as_str()).or_insert_with(|| match lookup(literal) {
-                    Lookup::NotAssociated => Err(Outcome::Unassociated),
-                    Lookup::Unavailable(message) => Err(Outcome::Failed { message }),
-                    Lookup::Image(image) => Ok(Arc::from(image)),
-                });
+                let found =
+                    looked_up
+                        .entry(literal.as_str())
+                        .or_insert_with(|| match lookup(literal) {
+                            Lookup::NotAssociated => Err(Outcome::Unassociated),
+                            Lookup::Unavailable(message) => Err(Outcome::Failed { message }),
+                            Lookup::Image(image) => Ok(Arc::from(image)),
+                        });
                 match found {
                     Err(o) => o.clone(),
                     Ok(image) => match edit_for(text, site, image) {
@@ -88,7 +98,9 @@ pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> 
                                 }
                             };
                             res.edits.push(Edit { span, text: shared });
-                            Outcome::Replaced { image: image.clone() }
+                            Outcome::Replaced {
+                                image: image.clone(),
+                            }
                         }
                         Err(message) => Outcome::Failed { message },
                     },
@@ -105,7 +117,9 @@ pub fn resolve(text: &str, sites: &[ImageSite], mut lookup: impl FnMut(&str) -> 
 impl Resolution {
     /// Whether any byte changes.
     pub fn changes(&self, text: &str) -> bool {
-        self.edits.iter().any(|e| text.get(e.span.clone()) != Some(&*e.text))
+        self.edits
+            .iter()
+            .any(|e| text.get(e.span.clone()) != Some(&*e.text))
     }
 
     /// The rewritten template.
@@ -113,7 +127,8 @@ impl Resolution {
         let mut out = Vec::with_capacity(text.len() + self.edits.len() * 8);
         // Writing to a Vec cannot fail.
         let _ = self.write_to(text, &mut out);
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Streams the rewritten template to `w` (no copy of the whole text is made).
@@ -133,7 +148,11 @@ impl Resolution {
 fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, String), String> {
     let whole = |t: String| Ok((site.span.clone(), t));
     match &site.quoting {
-        Quoting::YamlPlain => whole(if yaml_plain_safe(image) { image.to_string() } else { double_quoted(image) }),
+        Quoting::YamlPlain => whole(if yaml_plain_safe(image) {
+            image.to_string()
+        } else {
+            double_quoted(image)
+        }),
         Quoting::YamlSingle => {
             if image.chars().any(char::is_control) {
                 whole(double_quoted(image))
@@ -143,7 +162,10 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
         }
         Quoting::YamlDouble | Quoting::JsonString => whole(double_quoted(image)),
         Quoting::YamlBlock { content } => {
-            let one_line = !image.is_empty() && !image.chars().any(char::is_control) && image.trim() == image && !image.starts_with('#');
+            let one_line = !image.is_empty()
+                && !image.chars().any(char::is_control)
+                && image.trim() == image
+                && !image.starts_with('#');
             if one_line && content.start < content.end {
                 Ok((content.clone(), image.to_string()))
             } else {
@@ -157,7 +179,10 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
             if image.contains('\n') || trimmed.contains('\n') {
                 whole(format!("\"{}\"", hcl_expr::escape_string(image)))
             } else {
-                Ok((content.start..content.start + trimmed.len(), image.to_string()))
+                Ok((
+                    content.start..content.start + trimmed.len(),
+                    image.to_string(),
+                ))
             }
         }
         Quoting::Embedded { outer } => {
@@ -170,7 +195,11 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
                 }
                 Outer::Single if !inner.chars().any(char::is_control) => inner.replace('\'', "''"),
                 Outer::Plain if yaml_plain_safe(&inner) => inner,
-                _ => return Err(format!("cannot write `{image}` inside the embedded Terraform scalar")),
+                _ => {
+                    return Err(format!(
+                        "cannot write `{image}` inside the embedded Terraform scalar"
+                    ));
+                }
             };
             whole(t)
         }
@@ -189,7 +218,9 @@ pub(crate) fn double_quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -199,21 +230,45 @@ pub(crate) fn double_quoted(s: &str) -> String {
 
 /// Whether `s` can be written as a YAML plain scalar in any context and still mean this string.
 pub(crate) fn yaml_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
         return false;
     }
-    if s.ends_with(char::is_whitespace) || s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+    if s.ends_with(char::is_whitespace) || s.contains(": ") || s.contains(" #") || s.ends_with(':')
+    {
         return false;
     }
-    if s.chars().any(|c| c.is_control() || ",[]{}".contains(c) || c == '\u{feff}') {
+    if s.chars()
+        .any(|c| c.is_control() || ",[]{}".contains(c) || c == '\u{feff}')
+    {
         return false;
     }
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf" | "+.inf") {
+    if matches!(
+        lower.as_str(),
+        "true"
+            | "false"
+            | "null"
+            | "~"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".nan"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+    ) {
         return false;
     }
-    let numeric = s.chars().all(|c| c.is_ascii_digit() || "+-._eExXoObB".contains(c)) && s.chars().any(|c| c.is_ascii_digit());
+    let numeric = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || "+-._eExXoObB".contains(c))
+        && s.chars().any(|c| c.is_ascii_digit());
     !numeric
 }
 
@@ -225,7 +280,9 @@ mod tests {
     fn plain_safety() {
         assert!(yaml_plain_safe("m-bp1abc"));
         assert!(yaml_plain_safe("centos_7_9_x64_20G_alibase_20240628.vhd"));
-        for bad in ["", "123", "1e5", "true", "No", "a: b", "#x", "- x", "a,b", "x ", "null"] {
+        for bad in [
+            "", "123", "1e5", "true", "No", "a: b", "#x", "- x", "a,b", "x ", "null",
+        ] {
             assert!(!yaml_plain_safe(bad), "{bad}");
         }
     }

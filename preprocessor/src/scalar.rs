@@ -17,7 +17,10 @@ pub(crate) fn double_quoted_end(s: &[u8], p: usize) -> RawResult<usize> {
         }
         return Ok(j + 1);
     }
-    Err(RawError::new(p, "unterminated double-quoted string: expected a closing `\"`"))
+    Err(RawError::new(
+        p,
+        "unterminated double-quoted string: expected a closing `\"`",
+    ))
 }
 
 /// The offset just past the closing `'` of the single-quoted scalar opening at `p`.
@@ -31,7 +34,10 @@ pub(crate) fn single_quoted_end(s: &[u8], p: usize) -> RawResult<usize> {
         }
         return Ok(j + 1);
     }
-    Err(RawError::new(p, "unterminated single-quoted string: expected a closing `'`"))
+    Err(RawError::new(
+        p,
+        "unterminated single-quoted string: expected a closing `'`",
+    ))
 }
 
 /// A mapping key from a scalar; borrows when no decoding is needed.
@@ -64,7 +70,12 @@ pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> Stri
         ScalarStyle::Plain => fold_lines(raw),
         ScalarStyle::Single => fold_lines(&raw[1..raw.len() - 1]).replace("''", "'"),
         ScalarStyle::Double => decode_double(&raw[1..raw.len() - 1]),
-        ScalarStyle::Block { literal, indent, chomp, .. } => decode_block(raw, literal, indent, chomp),
+        ScalarStyle::Block {
+            literal,
+            indent,
+            chomp,
+            ..
+        } => decode_block(raw, literal, indent, chomp),
     }
 }
 
@@ -84,7 +95,11 @@ fn fold_lines(raw: &str) -> String {
     for (i, line) in rest.iter().enumerate() {
         let last = i + 1 == rest.len();
         let t = line.trim_start_matches([' ', '\t']);
-        let t = if last { t } else { t.trim_end_matches([' ', '\t', '\r']) };
+        let t = if last {
+            t
+        } else {
+            t.trim_end_matches([' ', '\t', '\r'])
+        };
         let t = t.trim_end_matches('\r');
         if t.is_empty() && !last {
             empty += 1;
@@ -158,7 +173,9 @@ fn decode_double(inner: &str) -> String {
                         continue;
                     }
                 };
-                let hex = inner.get(i..i + digits).and_then(|h| u32::from_str_radix(h, 16).ok());
+                let hex = inner
+                    .get(i..i + digits)
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
                 if hex.is_some() {
                     i += digits;
                 }
@@ -166,7 +183,11 @@ fn decode_double(inner: &str) -> String {
                     Some(hi @ 0xD800..=0xDBFF) if digits == 4 => {
                         // A UTF-16 surrogate pair, as JSON writes characters outside the BMP.
                         let lo = (inner.get(i..i + 2) == Some("\\u"))
-                            .then(|| inner.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok()))
+                            .then(|| {
+                                inner
+                                    .get(i + 2..i + 6)
+                                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                            })
                             .flatten();
                         if let Some(lo @ 0xDC00..=0xDFFF) = lo {
                             i += 6;
@@ -213,7 +234,10 @@ fn decode_double(inner: &str) -> String {
 }
 
 fn decode_block(raw: &str, literal: bool, indent: usize, chomp: Chomp) -> String {
-    let lines: Vec<&str> = raw.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = raw
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let strip = |l: &str| -> String {
         let n = l.bytes().take(indent).take_while(|&b| b == b' ').count();
         l[n..].to_string()

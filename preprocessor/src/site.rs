@@ -61,8 +61,18 @@ pub struct NonLiteral {
 }
 
 impl SiteValue {
-    pub(crate) fn non_literal(kind: NonLiteralKind, expression: String, reason: String, hint: Option<String>) -> Self {
-        SiteValue::NonLiteral(Box::new(NonLiteral { kind, expression, reason, hint }))
+    pub(crate) fn non_literal(
+        kind: NonLiteralKind,
+        expression: String,
+        reason: String,
+        hint: Option<String>,
+    ) -> Self {
+        SiteValue::NonLiteral(Box::new(NonLiteral {
+            kind,
+            expression,
+            reason,
+            hint,
+        }))
     }
 }
 
@@ -138,13 +148,19 @@ pub(crate) enum Quoting {
     YamlDouble,
     /// Block scalar; the site's span runs from the header; `content` is the first content
     /// character to the end of the last content line.
-    YamlBlock { content: Range<usize> },
+    YamlBlock {
+        content: Range<usize>,
+    },
     JsonString,
     HclString,
     /// Heredoc; `content` is the text between the opening and closing lines.
-    HclHeredoc { content: Range<usize> },
+    HclHeredoc {
+        content: Range<usize>,
+    },
     /// Terraform inside a ROS `Workspace` scalar: the span is the HCL string's content only.
-    Embedded { outer: Outer },
+    Embedded {
+        outer: Outer,
+    },
     /// Not replaceable (non-literal sites).
     None,
 }
@@ -162,9 +178,13 @@ pub(crate) enum Outer {
 pub(crate) fn default_hint(what: &str, name: &str, default: Option<&str>) -> String {
     match default {
         Some(d) if !d.is_empty() => {
-            format!("refers to {what} `{name}` whose default is `{d}`: write the literal `{d}` here to associate it")
+            format!(
+                "refers to {what} `{name}` whose default is `{d}`: write the literal `{d}` here to associate it"
+            )
         }
-        _ => format!("refers to {what} `{name}`, chosen at deploy time: write the image ID literal here to associate it"),
+        _ => format!(
+            "refers to {what} `{name}`, chosen at deploy time: write the image ID literal here to associate it"
+        ),
     }
 }
 

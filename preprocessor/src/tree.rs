@@ -47,7 +47,12 @@ pub(crate) enum ScalarStyle {
     /// `|` (literal) or `>` (folded) block scalar; span is the content lines (from the start of
     /// the first line after the header to the end of the last content line, without its line
     /// break); `header` is the offset of the `|` or `>`.
-    Block { literal: bool, indent: usize, chomp: Chomp, header: usize },
+    Block {
+        literal: bool,
+        indent: usize,
+        chomp: Chomp,
+        header: usize,
+    },
     /// No value at all (`key:` followed by nothing): YAML null. Span is empty.
     Empty,
 }

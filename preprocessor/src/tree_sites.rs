@@ -3,12 +3,16 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::error::Position;
 use crate::hcl_expr::{self, Expr};
 use crate::scalar;
 use crate::site::{ImageSite, NonLiteralKind, Quoting, SiteValue, default_hint, shorten};
 use crate::tree::{Key, Node, NodeKind, ScalarStyle, TreeSink};
 use crate::types::ResourceTypes;
-use crate::error::Position;
+
+/// The resource being scanned: its ID, its type so far, and its index in `resources` once it
+/// holds a candidate.
+type Current<'t> = (Cow<'t, str>, Option<Cow<'t, str>>, Option<usize>);
 
 /// A ROS resource seen while scanning (its nodes arrive together, after its own node).
 #[derive(Debug)]
@@ -44,7 +48,7 @@ pub(crate) struct TreeSites<'t> {
     /// Resources that hold at least one candidate.
     resources: Vec<Resource<'t>>,
     /// The resource being scanned: its ID, its type so far, its index in `resources` if any.
-    current: Option<(Cow<'t, str>, Option<Cow<'t, str>>, Option<usize>)>,
+    current: Option<Current<'t>>,
     candidates: Vec<Candidate>,
     open: Option<(usize, usize)>,
     params: HashMap<String, String>,
@@ -56,7 +60,11 @@ impl<'t> TreeSites<'t> {
     pub fn new(text: &'t str, terraform_json: bool) -> Self {
         // Every site mentions its key, so this bounds the number of candidates (and avoids
         // growing a large vector by doubling).
-        let key: &[u8] = if terraform_json { b"image_id" } else { b"ImageId" };
+        let key: &[u8] = if terraform_json {
+            b"image_id"
+        } else {
+            b"ImageId"
+        };
         let bound = memchr::memmem::find_iter(text.as_bytes(), key).count();
         TreeSites {
             text,
@@ -81,7 +89,9 @@ impl<'t> TreeSites<'t> {
     }
 
     fn is_str_tag(&self, node: &Node) -> bool {
-        node.tag.as_ref().is_some_and(|t| &self.text[t.clone()] == "!!str")
+        node.tag
+            .as_ref()
+            .is_some_and(|t| &self.text[t.clone()] == "!!str")
     }
 
     /// Turns the candidates into image sites of image-booting types.
@@ -97,7 +107,11 @@ impl<'t> TreeSites<'t> {
                 (None, None) => continue,
             };
             let Some(ty) = types.lookup(ty) else { continue };
-            let (value, quoting) = if c.tf.is_some() { self.classify_tf(c) } else { self.classify_ros(c) };
+            let (value, quoting) = if c.tf.is_some() {
+                self.classify_tf(c)
+            } else {
+                self.classify_ros(c)
+            };
             out.push(ImageSite {
                 resource,
                 resource_type: ty,
@@ -122,8 +136,14 @@ impl<'t> TreeSites<'t> {
             NodeKind::Scalar(ScalarStyle::Double) => Quoting::YamlDouble,
             NodeKind::Scalar(ScalarStyle::Block { .. }) => {
                 let s = node.span.clone();
-                let first = s.start + self.text[s.clone()].bytes().take_while(|&b| b == b' ' || b == b'\r' || b == b'\n').count();
-                Quoting::YamlBlock { content: first.min(s.end)..s.end }
+                let first = s.start
+                    + self.text[s.clone()]
+                        .bytes()
+                        .take_while(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                        .count();
+                Quoting::YamlBlock {
+                    content: first.min(s.end)..s.end,
+                }
             }
             _ => Quoting::None,
         }
@@ -133,10 +153,14 @@ impl<'t> TreeSites<'t> {
         let node = &c.node;
         let tag = node.tag.as_ref().map(|t| &self.text[t.clone()]);
         let non = |kind, expression: String, reason: String, hint: Option<String>| {
-            (SiteValue::non_literal(kind, shorten(&expression), reason, hint), Quoting::None)
+            (
+                SiteValue::non_literal(kind, shorten(&expression), reason, hint),
+                Quoting::None,
+            )
         };
         const LIMIT: &str = "Compute Nest associates only literal image IDs";
-        let param_hint = |name: &str| default_hint("parameter", name, self.params.get(name).map(String::as_str));
+        let param_hint =
+            |name: &str| default_hint("parameter", name, self.params.get(name).map(String::as_str));
         match (node.kind, tag) {
             (NodeKind::Scalar(ScalarStyle::Empty), None) => non(
                 NonLiteralKind::Other,
@@ -150,7 +174,11 @@ impl<'t> TreeSites<'t> {
             }
             (NodeKind::Scalar(style), Some(t)) => {
                 let arg = scalar::decode(self.text, style, node.span.clone());
-                let hint = if t == "!Ref" { Some(param_hint(&arg)) } else { None };
+                let hint = if t == "!Ref" {
+                    Some(param_hint(&arg))
+                } else {
+                    None
+                };
                 non(
                     NonLiteralKind::Tag,
                     format!("{t} {arg}"),
@@ -161,7 +189,9 @@ impl<'t> TreeSites<'t> {
             (NodeKind::Alias, _) => non(
                 NonLiteralKind::Alias,
                 self.text[node.span.clone()].to_string(),
-                format!("a YAML alias refers to a value written elsewhere; {LIMIT} written at the site"),
+                format!(
+                    "a YAML alias refers to a value written elsewhere; {LIMIT} written at the site"
+                ),
                 Some("write the literal here instead of the alias".into()),
             ),
             (NodeKind::Mapping | NodeKind::Sequence, Some(t)) => non(
@@ -172,7 +202,11 @@ impl<'t> TreeSites<'t> {
             ),
             (NodeKind::Mapping, None) => match c.mapping.as_deref().map(|m| m.0.as_str()) {
                 Some("Ref") => {
-                    let target = c.mapping.as_deref().and_then(|m| m.1.clone()).unwrap_or_default();
+                    let target = c
+                        .mapping
+                        .as_deref()
+                        .and_then(|m| m.1.clone())
+                        .unwrap_or_default();
                     non(
                         NonLiteralKind::Ref,
                         format!("Ref: {target}"),
@@ -213,13 +247,25 @@ impl<'t> TreeSites<'t> {
             }
             let quoted = format!("\"{}\"", s.replace('"', "\\\""));
             if let Expr::NonLiteral { kind, name, .. } = hcl_expr::classify(&quoted) {
-                let inner = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')).map(str::trim).map(hcl_expr::classify);
+                let inner = s
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .map(str::trim)
+                    .map(hcl_expr::classify);
                 let default = match (&inner, name.as_deref()) {
-                    (Some(Expr::NonLiteral { kind: NonLiteralKind::Var, .. }), Some(n)) => Some(self.tf_vars.get(n).map(String::as_str)),
+                    (
+                        Some(Expr::NonLiteral {
+                            kind: NonLiteralKind::Var,
+                            ..
+                        }),
+                        Some(n),
+                    ) => Some(self.tf_vars.get(n).map(String::as_str)),
                     _ => None,
                 };
                 let (reason, hint) = match inner {
-                    Some(Expr::NonLiteral { kind: k, name: n, .. }) => hcl_expr::explain(k, n.as_deref(), default),
+                    Some(Expr::NonLiteral {
+                        kind: k, name: n, ..
+                    }) => hcl_expr::explain(k, n.as_deref(), default),
                     _ => hcl_expr::explain(kind, name.as_deref(), None),
                 };
                 return (
@@ -229,7 +275,10 @@ impl<'t> TreeSites<'t> {
             }
         }
         let (reason, hint) = hcl_expr::explain(NonLiteralKind::Other, None, None);
-        (SiteValue::non_literal(NonLiteralKind::Other, shorten(raw), reason, hint), Quoting::None)
+        (
+            SiteValue::non_literal(NonLiteralKind::Other, shorten(raw), reason, hint),
+            Quoting::None,
+        )
     }
 }
 
@@ -245,7 +294,11 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 self.open = None;
             } else if path.len() == depth + 1 {
                 let first = path[depth].as_str().map(str::to_string);
-                let target = if first.as_deref() == Some("Ref") { self.scalar_value(node) } else { None };
+                let target = if first.as_deref() == Some("Ref") {
+                    self.scalar_value(node)
+                } else {
+                    None
+                };
                 let c = &mut self.candidates[idx];
                 if c.mapping.is_none() {
                     if let Some(first) = first {
@@ -254,7 +307,9 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 }
             }
         }
-        let Some(k0) = path.first().and_then(Key::as_str) else { return };
+        let Some(k0) = path.first().and_then(Key::as_str) else {
+            return;
+        };
         match k0 {
             "Resources" if path.len() >= 2 => {
                 let Key::Str(id) = &path[1] else { return };
@@ -262,13 +317,17 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     self.current = Some((id.clone(), None, None));
                     return;
                 }
-                let Some((cur_id, cur_ty, cur_index)) = &mut self.current else { return };
+                let Some((cur_id, cur_ty, cur_index)) = &mut self.current else {
+                    return;
+                };
                 if path.len() == 3 && path[2].is("Type") {
                     let t = match (node.kind, &node.tag) {
-                        (NodeKind::Scalar(style), None) => match scalar::key(self.text, style, node.span.clone()) {
-                            Key::Str(s) => Some(s),
-                            _ => None,
-                        },
+                        (NodeKind::Scalar(style), None) => {
+                            match scalar::key(self.text, style, node.span.clone()) {
+                                Key::Str(s) => Some(s),
+                                _ => None,
+                            }
+                        }
                         _ => None,
                     };
                     if let Some(i) = *cur_index {
@@ -277,11 +336,18 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     *cur_ty = t;
                     return;
                 }
-                if path.len() >= 4 && path[2].is("Properties") && path[path.len() - 1].is("ImageId") {
+                if path.len() >= 4 && path[2].is("Properties") && path[path.len() - 1].is("ImageId")
+                {
                     let property = if path.len() == 4 {
                         Cow::Borrowed("Properties.ImageId")
                     } else {
-                        Cow::Owned(path[2..].iter().filter_map(Key::as_str).collect::<Vec<_>>().join("."))
+                        Cow::Owned(
+                            path[2..]
+                                .iter()
+                                .filter_map(Key::as_str)
+                                .collect::<Vec<_>>()
+                                .join("."),
+                        )
                     };
                     if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
                         self.open = Some((self.candidates.len(), path.len()));
@@ -289,7 +355,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     let current = match *cur_index {
                         Some(i) => i,
                         None => {
-                            self.resources.push(Resource { id: cur_id.clone(), ty: cur_ty.clone() });
+                            self.resources.push(Resource {
+                                id: cur_id.clone(),
+                                ty: cur_ty.clone(),
+                            });
                             *cur_index = Some(self.resources.len() - 1);
                             self.resources.len() - 1
                         }
@@ -311,7 +380,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
             "Workspace" if path.len() == 2 && matches!(node.kind, NodeKind::Scalar(_)) => {
                 if let Some(name) = path[1].as_str() {
                     if name.ends_with(".tf") || name.ends_with(".tf.json") {
-                        self.workspace.push(WorkspaceFile { name: name.to_string(), node: node.clone() });
+                        self.workspace.push(WorkspaceFile {
+                            name: name.to_string(),
+                            node: node.clone(),
+                        });
                     }
                 }
             }
@@ -320,7 +392,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 if keys.len() >= 4 {
                     self.candidates.push(Candidate {
                         resource: None,
-                        tf: Some(Box::new((format!("{}.{}", keys[1], keys[2]), keys[1].to_string()))),
+                        tf: Some(Box::new((
+                            format!("{}.{}", keys[1], keys[2]),
+                            keys[1].to_string(),
+                        ))),
                         property: Cow::Owned(keys[3..].join(".")),
                         node: node.clone(),
                         mapping: None,

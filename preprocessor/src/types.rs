@@ -50,7 +50,10 @@ impl ResourceTypes {
     ///
     /// Returns the offending name if one of `extra` acts on an image rather than booting one.
     pub fn with_extra(extra: Vec<String>) -> Result<Self, String> {
-        if let Some(bad) = extra.iter().find(|t| IMAGE_ACTING_TYPES.contains(&t.as_str())) {
+        if let Some(bad) = extra
+            .iter()
+            .find(|t| IMAGE_ACTING_TYPES.contains(&t.as_str()))
+        {
             return Err(bad.clone());
         }
         Ok(ResourceTypes { extra })
@@ -63,9 +66,16 @@ impl ResourceTypes {
 
     /// The type's name if it boots an image (borrowed from the table for built-in types).
     pub fn lookup(&self, ty: &str) -> Option<Cow<'static, str>> {
-        if let Some(t) = ROS_IMAGE_BOOTING_TYPES.iter().chain(TERRAFORM_IMAGE_BOOTING_TYPES).find(|t| **t == ty) {
+        if let Some(t) = ROS_IMAGE_BOOTING_TYPES
+            .iter()
+            .chain(TERRAFORM_IMAGE_BOOTING_TYPES)
+            .find(|t| **t == ty)
+        {
             return Some(Cow::Borrowed(t));
         }
-        self.extra.iter().find(|t| *t == ty).map(|t| Cow::Owned(t.clone()))
+        self.extra
+            .iter()
+            .find(|t| *t == ty)
+            .map(|t| Cow::Owned(t.clone()))
     }
 }

@@ -26,8 +26,20 @@ struct Frame {
 }
 
 /// Scans YAML `text` from byte `start` (after a BOM), reporting nodes to `sink`.
-pub(crate) fn scan<'a, S: TreeSink<'a>>(text: &'a str, start: usize, sink: &mut S) -> RawResult<()> {
-    let mut y = Yaml { s: text.as_bytes(), text, sink, frames: Vec::new(), path: Vec::new(), pending_tag: None, root_done: false };
+pub(crate) fn scan<'a, S: TreeSink<'a>>(
+    text: &'a str,
+    start: usize,
+    sink: &mut S,
+) -> RawResult<()> {
+    let mut y = Yaml {
+        s: text.as_bytes(),
+        text,
+        sink,
+        frames: Vec::new(),
+        path: Vec::new(),
+        pending_tag: None,
+        root_done: false,
+    };
     y.run(start)
 }
 
@@ -89,8 +101,13 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     /// End of the line holding `i` (the `\n` or the end), without a trailing `\r`.
     #[inline]
     fn line_end(&self, i: usize) -> usize {
-        let nl = memchr::memchr(b'\n', &self.s[i.min(self.s.len())..]).map_or(self.s.len(), |n| i + n);
-        if nl > i && self.s[nl - 1] == b'\r' { nl - 1 } else { nl }
+        let nl =
+            memchr::memchr(b'\n', &self.s[i.min(self.s.len())..]).map_or(self.s.len(), |n| i + n);
+        if nl > i && self.s[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        }
     }
 
     fn run(&mut self, mut pos: usize) -> RawResult<()> {
@@ -120,7 +137,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                         pos = self.next_line(q);
                         continue;
                     }
-                    return Err(RawError::new(p, "a tab is not allowed in indentation; indent with spaces"));
+                    return Err(RawError::new(
+                        p,
+                        "a tab is not allowed in indentation; indent with spaces",
+                    ));
                 }
                 _ => {}
             }
@@ -130,7 +150,11 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                     self.end_document();
                     self.sink.document();
                     let q = self.skip_blanks(p + 3);
-                    pos = if self.eol_or_comment(q) { self.next_line(q) } else { self.value(q, -1)? };
+                    pos = if self.eol_or_comment(q) {
+                        self.next_line(q)
+                    } else {
+                        self.value(q, -1)?
+                    };
                     continue;
                 }
                 if rest.starts_with(b"...") && self.ws_or_eol(p + 3) {
@@ -161,7 +185,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     fn root_node(&mut self, at: usize) -> RawResult<()> {
         if self.frames.is_empty() {
             if self.root_done {
-                return Err(RawError::new(at, "a second top-level node: check the indentation, or separate documents with `---`"));
+                return Err(RawError::new(
+                    at,
+                    "a second top-level node: check the indentation, or separate documents with `---`",
+                ));
             }
             self.root_done = true;
         }
@@ -181,7 +208,11 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 f.has_value = true;
                 let at = f.value_pos;
                 let tag = self.pending_tag.take();
-                let node = Node { kind: NodeKind::Scalar(ScalarStyle::Empty), span: at..at, tag };
+                let node = Node {
+                    kind: NodeKind::Scalar(ScalarStyle::Empty),
+                    span: at..at,
+                    tag,
+                };
                 self.sink.node(&self.path, &node);
             }
         }
@@ -208,7 +239,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
 
     fn check_depth(&self, at: usize) -> RawResult<()> {
         if self.frames.len() >= MAX_DEPTH {
-            return Err(RawError::new(at, format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(RawError::new(
+                at,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
         }
         Ok(())
     }
@@ -218,14 +252,34 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         self.root_node(at)?;
         if let Some(f) = self.frames.last() {
             if f.has_value {
-                let what = if seq { "a sequence item" } else { "a mapping key" };
-                return Err(RawError::new(at, format!("{what} is not allowed here; check the indentation")));
+                let what = if seq {
+                    "a sequence item"
+                } else {
+                    "a mapping key"
+                };
+                return Err(RawError::new(
+                    at,
+                    format!("{what} is not allowed here; check the indentation"),
+                ));
             }
         }
         let tag = self.pending_tag.take();
-        let kind = if seq { NodeKind::Sequence } else { NodeKind::Mapping };
-        self.emit(Node { kind, span: at..at, tag });
-        self.frames.push(Frame { indent: col, seq, has_value: false, value_pos: at });
+        let kind = if seq {
+            NodeKind::Sequence
+        } else {
+            NodeKind::Mapping
+        };
+        self.emit(Node {
+            kind,
+            span: at..at,
+            tag,
+        });
+        self.frames.push(Frame {
+            indent: col,
+            seq,
+            has_value: false,
+            value_pos: at,
+        });
         self.path.push(key);
         Ok(())
     }
@@ -317,7 +371,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             Some(f) if !f.has_value && f.indent < col => f.indent as isize,
             Some(f) if !f.has_value && f.seq && f.indent == col => f.indent as isize,
             Some(_) => {
-                return Err(RawError::new(p, "expected a mapping key (`key: value`) or a sequence item (`- value`)"));
+                return Err(RawError::new(
+                    p,
+                    "expected a mapping key (`key: value`) or a sequence item (`- value`)",
+                ));
             }
         };
         self.value(p, parent)
@@ -359,10 +416,18 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         let s = self.s;
         match s[p] {
             b'"' | b'\'' => {
-                let end = if s[p] == b'"' { self.double_end(p)? } else { self.single_end(p)? };
+                let end = if s[p] == b'"' {
+                    self.double_end(p)?
+                } else {
+                    self.single_end(p)?
+                };
                 let q = self.skip_blanks(end);
                 if self.at(q) == b':' && self.ws_or_eol(q + 1) {
-                    let style = if s[p] == b'"' { ScalarStyle::Double } else { ScalarStyle::Single };
+                    let style = if s[p] == b'"' {
+                        ScalarStyle::Double
+                    } else {
+                        ScalarStyle::Single
+                    };
                     return Ok(Some((scalar::key(self.text, style, p..end), q + 1)));
                 }
                 Ok(None)
@@ -373,14 +438,12 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 let len = s.len();
                 while i < len {
                     match s[i] {
-                        b':' => {
-                            if self.ws_or_eol(i + 1) {
-                                let mut e = i;
-                                while e > p && is_blank(s[e - 1]) {
-                                    e -= 1;
-                                }
-                                return Ok(Some((Key::Str(Cow::Borrowed(&self.text[p..e])), i + 1)));
+                        b':' if self.ws_or_eol(i + 1) => {
+                            let mut e = i;
+                            while e > p && is_blank(s[e - 1]) {
+                                e -= 1;
                             }
+                            return Ok(Some((Key::Str(Cow::Borrowed(&self.text[p..e])), i + 1)));
                         }
                         b'\n' => return Ok(None),
                         b'#' if i > p && is_blank(s[i - 1]) => return Ok(None),
@@ -407,7 +470,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         if self.eol_or_comment(q) && (q == e || self.at(q) != b'#' || is_blank(self.s[q - 1])) {
             return Ok(self.next_line(q));
         }
-        Err(RawError::new(q, "expected a line break or a comment after the value"))
+        Err(RawError::new(
+            q,
+            "expected a line break or a comment after the value",
+        ))
     }
 
     /// A value node starting at `q`; `parent` is the indentation of the key or item it belongs to.
@@ -436,12 +502,20 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             b'|' | b'>' => self.block_scalar(q, parent, tag),
             b'"' => {
                 let e = self.double_end(q)?;
-                self.emit(Node { kind: NodeKind::Scalar(ScalarStyle::Double), span: q..e, tag });
+                self.emit(Node {
+                    kind: NodeKind::Scalar(ScalarStyle::Double),
+                    span: q..e,
+                    tag,
+                });
                 self.rest_of_line(e)
             }
             b'\'' => {
                 let e = self.single_end(q)?;
-                self.emit(Node { kind: NodeKind::Scalar(ScalarStyle::Single), span: q..e, tag });
+                self.emit(Node {
+                    kind: NodeKind::Scalar(ScalarStyle::Single),
+                    span: q..e,
+                    tag,
+                });
                 self.rest_of_line(e)
             }
             b'[' | b'{' => {
@@ -455,10 +529,20 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             }
             b'*' => {
                 let e = self.token_end(q);
-                self.emit(Node { kind: NodeKind::Alias, span: q..e, tag });
+                self.emit(Node {
+                    kind: NodeKind::Alias,
+                    span: q..e,
+                    tag,
+                });
                 self.rest_of_line(e)
             }
-            b'@' | b'`' => Err(RawError::new(q, format!("`{}` is reserved and cannot start a plain scalar; quote the value", self.s[q] as char))),
+            b'@' | b'`' => Err(RawError::new(
+                q,
+                format!(
+                    "`{}` is reserved and cannot start a plain scalar; quote the value",
+                    self.s[q] as char
+                ),
+            )),
             _ => self.plain(q, parent, tag),
         }
     }
@@ -477,7 +561,11 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     fn plain_line_end(&self, q: usize) -> (usize, bool, usize) {
         let nl = memchr::memchr(b'\n', &self.s[q..]).map_or(self.s.len(), |n| q + n);
         let next = (nl + 1).min(self.s.len());
-        let le = if nl > q && self.s[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let le = if nl > q && self.s[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
         let seg = &self.s[q..le];
         let mut end = le;
         let mut comment = false;
@@ -499,13 +587,21 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         for c in memchr::memchr_iter(b':', &self.s[from..to]) {
             let i = from + c;
             if i + 1 >= to || is_blank(self.s[i + 1]) {
-                return Err(RawError::new(i, "a `key: value` is not allowed inside this value; check the indentation or quote the value"));
+                return Err(RawError::new(
+                    i,
+                    "a `key: value` is not allowed inside this value; check the indentation or quote the value",
+                ));
             }
         }
         Ok(())
     }
 
-    fn plain(&mut self, q: usize, parent: isize, tag: Option<std::ops::Range<usize>>) -> RawResult<usize> {
+    fn plain(
+        &mut self,
+        q: usize,
+        parent: isize,
+        tag: Option<std::ops::Range<usize>>,
+    ) -> RawResult<usize> {
         let (mut end, mut comment, mut next) = self.plain_line_end(q);
         self.no_mapping_value(q, end)?;
         let len = self.s.len();
@@ -530,7 +626,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             if r >= len || (ind as isize) <= parent || c == b'#' || c == b'\n' {
                 break;
             }
-            if ind == 0 && (self.s[r..].starts_with(b"---") || self.s[r..].starts_with(b"...")) && self.ws_or_eol(r + 3) {
+            if ind == 0
+                && (self.s[r..].starts_with(b"---") || self.s[r..].starts_with(b"..."))
+                && self.ws_or_eol(r + 3)
+            {
                 break;
             }
             let (e, cm, nx) = self.plain_line_end(r + ind);
@@ -542,11 +641,20 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             comment = cm;
             next = nx;
         }
-        self.emit(Node { kind: NodeKind::Scalar(ScalarStyle::Plain), span: q..end, tag });
+        self.emit(Node {
+            kind: NodeKind::Scalar(ScalarStyle::Plain),
+            span: q..end,
+            tag,
+        });
         Ok(next)
     }
 
-    fn block_scalar(&mut self, q: usize, parent: isize, tag: Option<std::ops::Range<usize>>) -> RawResult<usize> {
+    fn block_scalar(
+        &mut self,
+        q: usize,
+        parent: isize,
+        tag: Option<std::ops::Range<usize>>,
+    ) -> RawResult<usize> {
         let literal = self.s[q] == b'|';
         let mut chomp = Chomp::Clip;
         let mut explicit: Option<usize> = None;
@@ -562,10 +670,16 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
         }
         let h = self.skip_blanks(i);
         if !self.eol_or_comment(h) {
-            return Err(RawError::new(h, "expected a line break or a comment after the block scalar header"));
+            return Err(RawError::new(
+                h,
+                "expected a line break or a comment after the block scalar header",
+            ));
         }
         if self.at(h) == b'#' && h == i {
-            return Err(RawError::new(h, "a comment after a block scalar header needs a space before `#`"));
+            return Err(RawError::new(
+                h,
+                "a comment after a block scalar header needs a space before `#`",
+            ));
         }
         let len = self.s.len();
         let content_start = self.next_line(h);
@@ -612,13 +726,27 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 r = self.next_line(k);
             }
         }
-        let next = if end == content_start { content_start } else { self.next_line(end) };
-        let style = ScalarStyle::Block { literal, indent: m, chomp, header: q };
-        self.emit(Node { kind: NodeKind::Scalar(style), span: content_start..end, tag });
+        let next = if end == content_start {
+            content_start
+        } else {
+            self.next_line(end)
+        };
+        let style = ScalarStyle::Block {
+            literal,
+            indent: m,
+            chomp,
+            header: q,
+        };
+        self.emit(Node {
+            kind: NodeKind::Scalar(style),
+            span: content_start..end,
+            tag,
+        });
         Ok(next)
     }
 
     fn is_doc_marker(&self, r: usize) -> bool {
-        (self.s[r..].starts_with(b"---") || self.s[r..].starts_with(b"...")) && self.ws_or_eol(r + 3)
+        (self.s[r..].starts_with(b"---") || self.s[r..].starts_with(b"..."))
+            && self.ws_or_eol(r + 3)
     }
 }

@@ -11,15 +11,28 @@ use imagenest_preprocessor::{Lookup, ScanOptions, SiteValue, detect_format, reso
 
 #[test]
 fn corpus_sites_match_occurrences_and_round_trip() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
     let occurrences = std::fs::read_to_string(dir.join("OCCURRENCES.tsv")).unwrap();
     // file -> line -> (scope, type, class, value)
-    let mut rows: HashMap<String, Vec<(usize, String, String, String, String)>> = HashMap::new();
+    // file -> (line, scope, type, class, value)
+    type Row = (usize, String, String, String, String);
+    let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
     for line in occurrences.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        rows.entry(f[0].to_string()).or_default().push((f[1].parse().unwrap(), f[3].into(), f[4].into(), f[7].into(), f[9].into()));
+        rows.entry(f[0].to_string()).or_default().push((
+            f[1].parse().unwrap(),
+            f[3].into(),
+            f[4].into(),
+            f[7].into(),
+            f[9].into(),
+        ));
     }
-    let supported = |t: &str| types::ROS_IMAGE_BOOTING_TYPES.contains(&t) || types::TERRAFORM_IMAGE_BOOTING_TYPES.contains(&t);
+    let supported = |t: &str| {
+        types::ROS_IMAGE_BOOTING_TYPES.contains(&t)
+            || types::TERRAFORM_IMAGE_BOOTING_TYPES.contains(&t)
+    };
     let opts = ScanOptions::default();
     let mut problems = Vec::new();
     let (mut literal_rows, mut non_literal_rows) = (0, 0);
@@ -32,26 +45,38 @@ fn corpus_sites_match_occurrences_and_round_trip() {
                 continue;
             }
         };
-        let by_line: BTreeMap<usize, &imagenest_preprocessor::ImageSite> = sites.iter().map(|s| (s.position.line, s)).collect();
+        let by_line: BTreeMap<usize, &imagenest_preprocessor::ImageSite> =
+            sites.iter().map(|s| (s.position.line, s)).collect();
         for (line, scope, ty, class, value) in rows.get(&name).map(Vec::as_slice).unwrap_or(&[]) {
             if !(scope == "Resources" || scope == "resource") || !supported(ty) {
                 continue;
             }
             // A mapping value (`ImageId:` then `Ref: X` below) starts on a following line.
-            let site = by_line.range(*line..=*line + 3).map(|(_, s)| *s).find(|s| s.resource_type == ty.as_str());
+            let site = by_line
+                .range(*line..=*line + 3)
+                .map(|(_, s)| *s)
+                .find(|s| s.resource_type == ty.as_str());
             match (site, class.as_str()) {
-                (None, _) => problems.push(format!("{name}:{line}: {class} site of {ty} not found")),
+                (None, _) => {
+                    problems.push(format!("{name}:{line}: {class} site of {ty} not found"))
+                }
                 (Some(s), "literal") => {
                     literal_rows += 1;
                     let want = value.trim_matches('"');
                     if s.value.literal() != Some(want) {
-                        problems.push(format!("{name}:{line}: want literal {want:?}, got {:?}", s.value));
+                        problems.push(format!(
+                            "{name}:{line}: want literal {want:?}, got {:?}",
+                            s.value
+                        ));
                     }
                 }
                 (Some(s), _) => {
                     non_literal_rows += 1;
                     if !matches!(s.value, SiteValue::NonLiteral(_)) {
-                        problems.push(format!("{name}:{line}: want a non-literal ({class}), got {:?}", s.value));
+                        problems.push(format!(
+                            "{name}:{line}: want a non-literal ({class}), got {:?}",
+                            s.value
+                        ));
                     }
                 }
             }
@@ -62,19 +87,32 @@ fn corpus_sites_match_occurrences_and_round_trip() {
             problems.push(format!("{name}: changed with no association"));
         }
         // Full mapping: only the values change, and each becomes the mapped ID.
-        let res = resolve(&text, &sites, |lit| Lookup::Image(format!("m-corpus{}", lit.len())));
+        let res = resolve(&text, &sites, |lit| {
+            Lookup::Image(format!("m-corpus{}", lit.len()))
+        });
         let out = res.apply(&text);
         let mut back = out.clone();
         for e in &res.edits {
             if !e.text.contains("m-corpus") {
                 problems.push(format!("{name}: replacement {:?} lacks the ID", e.text));
             }
-            back.replace_range(e.span.start..e.span.start + e.text.len(), &text[e.span.clone()]);
+            back.replace_range(
+                e.span.start..e.span.start + e.text.len(),
+                &text[e.span.clone()],
+            );
         }
         if back != text {
             problems.push(format!("{name}: bytes outside the image values changed"));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
-    assert!(literal_rows > 200 && non_literal_rows > 100, "{literal_rows} literal and {non_literal_rows} non-literal rows checked");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        literal_rows > 200 && non_literal_rows > 100,
+        "{literal_rows} literal and {non_literal_rows} non-literal rows checked"
+    );
 }

@@ -7,17 +7,25 @@ mod common;
 use common::oracle;
 use imagenest_preprocessor::{ResourceTypes, ScanOptions, detect_format, scan};
 
-fn compare(name: &str, text: &str, format: imagenest_preprocessor::Format, opts: &ScanOptions) -> Result<usize, String> {
+fn compare(
+    name: &str,
+    text: &str,
+    format: imagenest_preprocessor::Format,
+    opts: &ScanOptions,
+) -> Result<usize, String> {
     let reference = match oracle::sites(text, format, &opts.resource_types) {
         Ok(r) => r,
         Err(e) => return Err(format!("{name}: the reference parser rejects it: {e}")),
     };
-    let mine = scan(text, format, opts).map_err(|e| format!("{name}: the scanner rejects it: {e}"))?;
+    let mine =
+        scan(text, format, opts).map_err(|e| format!("{name}: the scanner rejects it: {e}"))?;
     let got = oracle::from_scan(&mine, &reference);
     let mut want = reference.clone();
     want.sort();
     if got != want {
-        return Err(format!("{name}: sites differ\n  scanner:   {got:?}\n  reference: {want:?}"));
+        return Err(format!(
+            "{name}: sites differ\n  scanner:   {got:?}\n  reference: {want:?}"
+        ));
     }
     Ok(got.len())
 }
@@ -35,8 +43,13 @@ fn fixtures_match_the_reference_parsers() {
 
 #[test]
 fn corpus_matches_the_reference_parsers() {
-    let Some(dir) = common::corpus_dir() else { return };
-    let opts = ScanOptions { resource_types: ResourceTypes::default(), ..ScanOptions::default() };
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let opts = ScanOptions {
+        resource_types: ResourceTypes::default(),
+        ..ScanOptions::default()
+    };
     let mut errors = Vec::new();
     let mut sites = 0;
     let files = common::corpus_files(&dir);
@@ -47,6 +60,12 @@ fn corpus_matches_the_reference_parsers() {
             Err(e) => errors.push(e),
         }
     }
-    assert!(errors.is_empty(), "{} of {} files differ:\n{}", errors.len(), files.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} of {} files differ:\n{}",
+        errors.len(),
+        files.len(),
+        errors.join("\n")
+    );
     assert!(sites > 200, "only {sites} sites in the corpus");
 }

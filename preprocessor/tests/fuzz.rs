@@ -9,18 +9,116 @@ use imagenest_preprocessor::{Format, Lookup, ScanOptions, resolve, scan};
 use proptest::prelude::*;
 
 const YAML_TOKENS: &[&str] = &[
-    "Resources", "ImageId", "Type", "Properties", "ALIYUN::ECS::Instance", ":", ": ", " ", "  ", "\n", "\r\n", "- ", "-", "#", " # c",
-    "|", "|-", ">+", "|2", "'", "''", "\"", "\\\"", "{", "}", "[", "]", ", ", "!Ref ", "!!str ", "&a ", "*a", "\t", "centos_7", "é中",
-    "\\", "---\n", "...\n", "? ", "Ref", "Fn::Join", "Workspace", "main.tf", "%YAML 1.2\n", "\u{feff}",
+    "Resources",
+    "ImageId",
+    "Type",
+    "Properties",
+    "ALIYUN::ECS::Instance",
+    ":",
+    ": ",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "- ",
+    "-",
+    "#",
+    " # c",
+    "|",
+    "|-",
+    ">+",
+    "|2",
+    "'",
+    "''",
+    "\"",
+    "\\\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    "!Ref ",
+    "!!str ",
+    "&a ",
+    "*a",
+    "\t",
+    "centos_7",
+    "é中",
+    "\\",
+    "---\n",
+    "...\n",
+    "? ",
+    "Ref",
+    "Fn::Join",
+    "Workspace",
+    "main.tf",
+    "%YAML 1.2\n",
+    "\u{feff}",
 ];
 const HCL_TOKENS: &[&str] = &[
-    "resource", " \"alicloud_instance\" \"a\" ", "{", "}", "\n", "\r\n", " ", "image_id", " = ", "=", "\"centos_7\"", "\"", "${", "%{", "$${",
-    "var.x", "data.y.z", "(", ")", "[", "]", "?", ":", "#", "//", "/*", "*/", "<<EOT\n", "<<-EOT\n", "EOT\n", "\\", "é", "\t", ",", "dynamic",
-    "variable", "locals",
+    "resource",
+    " \"alicloud_instance\" \"a\" ",
+    "{",
+    "}",
+    "\n",
+    "\r\n",
+    " ",
+    "image_id",
+    " = ",
+    "=",
+    "\"centos_7\"",
+    "\"",
+    "${",
+    "%{",
+    "$${",
+    "var.x",
+    "data.y.z",
+    "(",
+    ")",
+    "[",
+    "]",
+    "?",
+    ":",
+    "#",
+    "//",
+    "/*",
+    "*/",
+    "<<EOT\n",
+    "<<-EOT\n",
+    "EOT\n",
+    "\\",
+    "é",
+    "\t",
+    ",",
+    "dynamic",
+    "variable",
+    "locals",
 ];
 const JSON_TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ",", ":", "\"Resources\"", "\"ImageId\"", "\"Type\"", "\"Properties\"", "\"ALIYUN::ECS::Instance\"", "\"resource\"",
-    "\"alicloud_instance\"", "\"image_id\"", "\"x\"", "\"${var.a}\"", "\"\\u00e9\"", "\"\\\"\"", "1", "true", "null", " ", "\n", "\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"Resources\"",
+    "\"ImageId\"",
+    "\"Type\"",
+    "\"Properties\"",
+    "\"ALIYUN::ECS::Instance\"",
+    "\"resource\"",
+    "\"alicloud_instance\"",
+    "\"image_id\"",
+    "\"x\"",
+    "\"${var.a}\"",
+    "\"\\u00e9\"",
+    "\"\\\"\"",
+    "1",
+    "true",
+    "null",
+    " ",
+    "\n",
+    "\"",
 ];
 
 fn soup(tokens: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -30,8 +128,13 @@ fn soup(tokens: &'static [&'static str]) -> impl Strategy<Value = String> {
 /// Scanning never panics; when it succeeds, resolving nothing is the identity and edits are in
 /// bounds, ordered and on character boundaries.
 fn robust(text: &str, format: Format) {
-    let Ok(sites) = scan(text, format, &ScanOptions::default()) else { return };
-    assert_eq!(resolve(text, &sites, |_| Lookup::NotAssociated).apply(text), text);
+    let Ok(sites) = scan(text, format, &ScanOptions::default()) else {
+        return;
+    };
+    assert_eq!(
+        resolve(text, &sites, |_| Lookup::NotAssociated).apply(text),
+        text
+    );
     let res = resolve(text, &sites, |_| Lookup::Image("m-fuzz".into()));
     let mut last = 0;
     for e in &res.edits {
@@ -72,16 +175,24 @@ proptest! {
 /// One generated ROS resource.
 fn ros_resource() -> impl Strategy<Value = (String, usize, usize, bool, bool)> {
     (
-        prop::sample::select(vec!["ALIYUN::ECS::Instance", "ALIYUN::ECS::CopyImage", "ALIYUN::ESS::ScalingConfiguration", "ALIYUN::ECS::VPC"]).prop_map(str::to_string),
-        0usize..9, // value style
-        0usize..3, // extra property style
+        prop::sample::select(vec![
+            "ALIYUN::ECS::Instance",
+            "ALIYUN::ECS::CopyImage",
+            "ALIYUN::ESS::ScalingConfiguration",
+            "ALIYUN::ECS::VPC",
+        ])
+        .prop_map(str::to_string),
+        0usize..9,     // value style
+        0usize..3,     // extra property style
         any::<bool>(), // type before properties
         any::<bool>(), // comments
     )
 }
 
 fn ros_template(resources: &[(String, usize, usize, bool, bool)], crlf: bool) -> String {
-    let mut s = String::from("ROSTemplateFormatVersion: '2015-09-01'\nParameters:\n  Img:\n    Default: centos_7\nResources:\n");
+    let mut s = String::from(
+        "ROSTemplateFormatVersion: '2015-09-01'\nParameters:\n  Img:\n    Default: centos_7\nResources:\n",
+    );
     for (i, (ty, style, extra, type_first, comments)) in resources.iter().enumerate() {
         let value = match style {
             0 => "centos_7".to_string(),
@@ -100,7 +211,10 @@ fn ros_template(resources: &[(String, usize, usize, bool, bool)], crlf: bool) ->
             _ => "      Nested:\n        - ImageId: deep\n          Other: 1\n".to_string(),
         };
         let c = if *comments { "  # comment\n" } else { "" };
-        let props = format!("    Properties:{}\n{extra}      ImageId: {value}\n", if *comments { " # props" } else { "" });
+        let props = format!(
+            "    Properties:{}\n{extra}      ImageId: {value}\n",
+            if *comments { " # props" } else { "" }
+        );
         let t = format!("    Type: {ty}\n");
         s.push_str(&format!("  R{i}:\n{c}"));
         if *type_first {

@@ -16,9 +16,15 @@ fn fixtures_resolve_to_their_goldens() {
     assert!(fixtures.len() >= 15, "fixtures missing");
     for f in fixtures {
         let sites = scan(&f.text, f.format, &f.opts).unwrap_or_else(|e| panic!("{}: {e}", f.name));
-        let res = resolve(&f.text, &sites, |lit| common::lookup(&f.map, lit, common::REGION));
+        let res = resolve(&f.text, &sites, |lit| {
+            common::lookup(&f.map, lit, common::REGION)
+        });
         let out = res.apply(&f.text);
-        let lines: String = sites.iter().zip(&res.outcomes).map(|(s, o)| common::site_line(s, o) + "\n").collect();
+        let lines: String = sites
+            .iter()
+            .zip(&res.outcomes)
+            .map(|(s, o)| common::site_line(s, o) + "\n")
+            .collect();
         let expected_path = f.dir.join(format!("expected{}", f.ext));
         let sites_path = f.dir.join("sites.txt");
         if bless {
@@ -26,21 +32,35 @@ fn fixtures_resolve_to_their_goldens() {
             std::fs::write(&sites_path, &lines).unwrap();
             continue;
         }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| panic!("{} missing", expected_path.display()));
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} missing", expected_path.display()));
         if out != expected {
-            failures.push(format!("{}: output differs from expected{}:\n{out}", f.name, f.ext));
+            failures.push(format!(
+                "{}: output differs from expected{}:\n{out}",
+                f.name, f.ext
+            ));
         }
         let want_sites = std::fs::read_to_string(&sites_path).unwrap_or_default();
         if lines != want_sites {
-            failures.push(format!("{}: sites differ:\n--- want\n{want_sites}--- got\n{lines}", f.name));
+            failures.push(format!(
+                "{}: sites differ:\n--- want\n{want_sites}--- got\n{lines}",
+                f.name
+            ));
         }
         // Only the replaced values may differ: putting the old values back gives the input.
         // (Reverting in ascending order keeps every earlier byte where it was in the input.)
         let mut back = out.clone();
         for e in &res.edits {
-            back.replace_range(e.span.start..e.span.start + e.text.len(), &f.text[e.span.clone()]);
+            back.replace_range(
+                e.span.start..e.span.start + e.text.len(),
+                &f.text[e.span.clone()],
+            );
         }
-        assert_eq!(back, f.text, "{}: bytes outside the replaced values changed", f.name);
+        assert_eq!(
+            back, f.text,
+            "{}: bytes outside the replaced values changed",
+            f.name
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -55,7 +75,11 @@ fn no_association_returns_every_fixture_byte_for_byte() {
         // Mapping every literal to itself changes nothing either (quoting is kept).
         let same = resolve(&f.text, &sites, |lit| Lookup::Image(lit.to_string()));
         let out = same.apply(&f.text);
-        let quoted_differently = sites.iter().any(|s| s.value.literal().is_some_and(|l| l.contains(' ') || l.contains('\n')));
+        let quoted_differently = sites.iter().any(|s| {
+            s.value
+                .literal()
+                .is_some_and(|l| l.contains(' ') || l.contains('\n'))
+        });
         if !quoted_differently {
             assert_eq!(out, f.text, "{}: identity mapping changed bytes", f.name);
         }
@@ -68,10 +92,17 @@ fn resolving_twice_is_stable() {
     // map changes nothing more.
     for f in common::fixtures() {
         let sites = scan(&f.text, f.format, &f.opts).unwrap();
-        let once = resolve(&f.text, &sites, |lit| common::lookup(&f.map, lit, common::REGION)).apply(&f.text);
-        let sites2 = scan(&once, f.format, &f.opts).unwrap_or_else(|e| panic!("{}: resolved output does not scan: {e}", f.name));
+        let once = resolve(&f.text, &sites, |lit| {
+            common::lookup(&f.map, lit, common::REGION)
+        })
+        .apply(&f.text);
+        let sites2 = scan(&once, f.format, &f.opts)
+            .unwrap_or_else(|e| panic!("{}: resolved output does not scan: {e}", f.name));
         assert_eq!(sites.len(), sites2.len(), "{}", f.name);
-        let twice = resolve(&once, &sites2, |lit| common::lookup(&f.map, lit, common::REGION)).apply(&once);
+        let twice = resolve(&once, &sites2, |lit| {
+            common::lookup(&f.map, lit, common::REGION)
+        })
+        .apply(&once);
         assert_eq!(once, twice, "{}", f.name);
     }
 }

@@ -35,7 +35,12 @@ pub struct Args {
     #[arg(long, env = "IMAGENEST_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Write the result here: a file for one input, else a directory mirroring the inputs.
-    #[arg(short = 'o', long = "output", value_name = "OUT", conflicts_with = "in_place")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "in_place"
+    )]
     output: Option<PathBuf>,
     /// Rewrite the inputs themselves (temporary file + rename; nothing is written if any input fails).
     #[arg(long)]
@@ -61,14 +66,28 @@ pub struct Args {
 }
 
 /// Scan options and forced format from the shared flags.
-pub(super) fn scan_setup(resource_types: &[String], format: Option<&str>) -> anyhow::Result<(ScanOptions, Option<Format>)> {
-    let types = ResourceTypes::with_extra(resource_types.to_vec())
-        .map_err(|t| anyhow::anyhow!("`{t}` acts on an image instead of booting one; its image IDs are never rewritten"))?;
+pub(super) fn scan_setup(
+    resource_types: &[String],
+    format: Option<&str>,
+) -> anyhow::Result<(ScanOptions, Option<Format>)> {
+    let types = ResourceTypes::with_extra(resource_types.to_vec()).map_err(|t| {
+        anyhow::anyhow!(
+            "`{t}` acts on an image instead of booting one; its image IDs are never rewritten"
+        )
+    })?;
     let format = match format {
         None => None,
-        Some(f) => Some(Format::from_name(f).with_context(|| format!("unknown format `{f}`: use ros-yaml, ros-json, tf or tf-json"))?),
+        Some(f) => Some(Format::from_name(f).with_context(|| {
+            format!("unknown format `{f}`: use ros-yaml, ros-json, tf or tf-json")
+        })?),
     };
-    Ok((ScanOptions { resource_types: types, ..ScanOptions::default() }, format))
+    Ok((
+        ScanOptions {
+            resource_types: types,
+            ..ScanOptions::default()
+        },
+        format,
+    ))
 }
 
 /// Where literals are looked up: an image map, from a file or fetched from the registry.
@@ -95,9 +114,14 @@ impl Source {
 
 fn load_source(args: &Args) -> anyhow::Result<Source> {
     if let Some(path) = &args.map {
-        let text = std::fs::read(path).with_context(|| format!("cannot read the image map {}", path.display()))?;
-        let map: ImageMap = serde_json::from_slice(&text)
-            .with_context(|| format!("{} is not an image map ({{\"service\": …, \"images\": {{…}}}})", path.display()))?;
+        let text = std::fs::read(path)
+            .with_context(|| format!("cannot read the image map {}", path.display()))?;
+        let map: ImageMap = serde_json::from_slice(&text).with_context(|| {
+            format!(
+                "{} is not an image map ({{\"service\": …, \"images\": {{…}}}})",
+                path.display()
+            )
+        })?;
         return Ok(Source::Map(map));
     }
     if let (Some(url), Some(service)) = (&args.registry, &args.service) {
@@ -123,7 +147,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let to_stdout = args.output.is_none() && !args.in_place && !args.diff;
     if to_stdout && inputs.len() > 1 {
-        anyhow::bail!("{} templates given: use -o DIR or --in-place to write more than one", inputs.len());
+        anyhow::bail!(
+            "{} templates given: use -o DIR or --in-place to write more than one",
+            inputs.len()
+        );
     }
     if args.in_place && inputs.iter().any(|i| i.path.is_none()) {
         anyhow::bail!("--in-place cannot rewrite standard input; use -o OUT");
@@ -149,7 +176,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Phase 2: resolve.
     let resolutions: Vec<Resolution> = scanned
         .iter()
-        .map(|s| imagenest_preprocessor::resolve(s.text(), &s.sites, |lit| source.lookup(lit, &args.region)))
+        .map(|s| {
+            imagenest_preprocessor::resolve(s.text(), &s.sites, |lit| {
+                source.lookup(lit, &args.region)
+            })
+        })
         .collect();
     let is_error = |site: &imagenest_preprocessor::ImageSite, o: &Outcome| match o {
         Outcome::NonLiteral | Outcome::Failed { .. } => true,
@@ -183,12 +214,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ReportFormat::Text => {
                 for (s, r) in scanned.iter().zip(&resolutions) {
                     for (site, o) in s.sites.iter().zip(&r.outcomes) {
-                        text.push_str(&common::site_line(&s.input.name, site, Some(o), is_error(site, o)));
+                        text.push_str(&common::site_line(
+                            &s.input.name,
+                            site,
+                            Some(o),
+                            is_error(site, o),
+                        ));
                         text.push('\n');
                     }
                 }
                 let total: usize = scanned.iter().map(|s| s.sites.len()).sum();
-                text.push_str(&format!("{total} image sites in {} files: {replaced} replaced, {findings} errors\n", scanned.len()));
+                text.push_str(&format!(
+                    "{total} image sites in {} files: {replaced} replaced, {findings} errors\n",
+                    scanned.len()
+                ));
             }
             ReportFormat::Json => {
                 let files: Vec<FileReport<'_>> = scanned
@@ -202,7 +241,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             .sites
                             .iter()
                             .zip(&r.outcomes)
-                            .map(|(site, o)| SiteReport { file: &s.input.name, site, outcome: Some(o), error: is_error(site, o) })
+                            .map(|(site, o)| SiteReport {
+                                file: &s.input.name,
+                                site,
+                                outcome: Some(o),
+                                error: is_error(site, o),
+                            })
                             .collect(),
                     })
                     .collect();
@@ -212,7 +256,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 text.push('\n');
             }
         }
-        if to_stdout { eprint!("{text}") } else { print!("{text}") }
+        if to_stdout {
+            eprint!("{text}")
+        } else {
+            print!("{text}")
+        }
     }
 
     if args.strict && findings > 0 {
@@ -226,9 +274,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             output::print_diff(&s.input.name, s.text(), r);
         }
     }
-    if let Err(e) = output::write_all(&scanned, &resolutions, args.output.as_deref(), args.in_place, to_stdout) {
+    if let Err(e) = output::write_all(
+        &scanned,
+        &resolutions,
+        args.output.as_deref(),
+        args.in_place,
+        to_stdout,
+    ) {
         eprintln!("error: {e:#}");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    Ok(if findings > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if findings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

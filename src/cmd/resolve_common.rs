@@ -33,7 +33,12 @@ pub fn collect_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(Input { name: "-".into(), path: None, rel: PathBuf::from("stdin"), from_dir: false });
+            out.push(Input {
+                name: "-".into(),
+                path: None,
+                rel: PathBuf::from("stdin"),
+                from_dir: false,
+            });
             continue;
         }
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -43,11 +48,21 @@ pub fn collect_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             found.sort();
             for f in found {
                 let rel = f.strip_prefix(p).unwrap_or(&f).to_path_buf();
-                out.push(Input { name: f.display().to_string(), path: Some(f), rel, from_dir: true });
+                out.push(Input {
+                    name: f.display().to_string(),
+                    path: Some(f),
+                    rel,
+                    from_dir: true,
+                });
             }
         } else {
             let rel = PathBuf::from(p.file_name().unwrap_or(p.as_os_str()));
-            out.push(Input { name: p.display().to_string(), path: Some(p.clone()), rel, from_dir: false });
+            out.push(Input {
+                name: p.display().to_string(),
+                path: Some(p.clone()),
+                rel,
+                from_dir: false,
+            });
         }
     }
     Ok(out)
@@ -77,18 +92,28 @@ pub fn read_input(input: &Input, max: usize) -> anyhow::Result<Vec<u8>> {
     let limit = max as u64 + 1;
     match &input.path {
         None => {
-            std::io::stdin().lock().take(limit).read_to_end(&mut buf).context("cannot read standard input")?;
+            std::io::stdin()
+                .lock()
+                .take(limit)
+                .read_to_end(&mut buf)
+                .context("cannot read standard input")?;
         }
         Some(p) => {
-            let f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let f =
+                std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
             if let Ok(m) = f.metadata() {
                 buf.reserve(m.len().min(limit) as usize);
             }
-            f.take(limit).read_to_end(&mut buf).with_context(|| format!("cannot read {}", p.display()))?;
+            f.take(limit)
+                .read_to_end(&mut buf)
+                .with_context(|| format!("cannot read {}", p.display()))?;
         }
     }
     if buf.len() > max {
-        anyhow::bail!("{}: input is larger than the limit of {max} bytes; refusing it", input.name);
+        anyhow::bail!(
+            "{}: input is larger than the limit of {max} bytes; refusing it",
+            input.name
+        );
     }
     Ok(buf)
 }
@@ -109,7 +134,11 @@ impl Scanned {
 }
 
 /// Reads and scans one input; the error message names the file and position.
-pub fn scan_input(input: Input, format: Option<Format>, opts: &ScanOptions) -> Result<Scanned, (Input, String)> {
+pub fn scan_input(
+    input: Input,
+    format: Option<Format>,
+    opts: &ScanOptions,
+) -> Result<Scanned, (Input, String)> {
     let bytes = match read_input(&input, opts.max_size) {
         Ok(b) => b,
         Err(e) => return Err((input, format!("{e:#}"))),
@@ -118,9 +147,15 @@ pub fn scan_input(input: Input, format: Option<Format>, opts: &ScanOptions) -> R
         Ok(t) => t,
         Err(e) => return Err((input, e.to_string())),
     };
-    let format = format.unwrap_or_else(|| imagenest_preprocessor::detect_format(input.path.as_deref(), &text));
+    let format = format
+        .unwrap_or_else(|| imagenest_preprocessor::detect_format(input.path.as_deref(), &text));
     match imagenest_preprocessor::scan(&text, format, opts) {
-        Ok(sites) => Ok(Scanned { input, text, format, sites }),
+        Ok(sites) => Ok(Scanned {
+            input,
+            text,
+            format,
+            sites,
+        }),
         Err(e) => {
             let msg = format!("{}:{e}", input.name);
             Err((input, msg))
@@ -153,14 +188,23 @@ pub struct FileReport<'a> {
 
 /// The text line for one site.
 pub fn site_line(file: &str, site: &ImageSite, outcome: Option<&Outcome>, error: bool) -> String {
-    let mut what = format!("{} ({}) {}", site.resource, site.resource_type, site.property);
+    let mut what = format!(
+        "{} ({}) {}",
+        site.resource, site.resource_type, site.property
+    );
     if let Some(e) = &site.embedded_in {
         what = format!("{what} in {e}");
     }
     let status = match (&site.value, outcome) {
-        (SiteValue::Literal { literal }, Some(Outcome::Replaced { image })) => format!("literal `{literal}` -> `{image}`"),
-        (SiteValue::Literal { literal }, Some(Outcome::Unassociated)) => format!("literal `{literal}` has no association; left as is"),
-        (SiteValue::Literal { literal }, Some(Outcome::Failed { message })) => format!("literal `{literal}`: {message}"),
+        (SiteValue::Literal { literal }, Some(Outcome::Replaced { image })) => {
+            format!("literal `{literal}` -> `{image}`")
+        }
+        (SiteValue::Literal { literal }, Some(Outcome::Unassociated)) => {
+            format!("literal `{literal}` has no association; left as is")
+        }
+        (SiteValue::Literal { literal }, Some(Outcome::Failed { message })) => {
+            format!("literal `{literal}`: {message}")
+        }
         (SiteValue::Literal { literal }, _) => format!("literal `{literal}`"),
         (SiteValue::NonLiteral(n), _) => {
             let mut s = format!("{} `{}`: {}", n.kind.as_str(), n.expression, n.reason);
@@ -172,5 +216,8 @@ pub fn site_line(file: &str, site: &ImageSite, outcome: Option<&Outcome>, error:
         }
     };
     let level = if error { "error: " } else { "" };
-    format!("{file}:{}:{}: {level}{what}: {status}", site.position.line, site.position.column)
+    format!(
+        "{file}:{}:{}: {level}{what}: {status}",
+        site.position.line, site.position.column
+    )
 }

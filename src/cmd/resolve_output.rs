@@ -11,12 +11,19 @@ use super::common::Scanned;
 
 /// Writes every resolved template. With several targets all temporary files are written
 /// first and renamed last, so an I/O error leaves the targets as they were.
-pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>, in_place: bool, to_stdout: bool) -> anyhow::Result<()> {
+pub fn write_all(
+    scanned: &[Scanned],
+    res: &[Resolution],
+    output: Option<&Path>,
+    in_place: bool,
+    to_stdout: bool,
+) -> anyhow::Result<()> {
     if to_stdout {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
         for (s, r) in scanned.iter().zip(res) {
-            r.write_to(s.text(), &mut w).context("cannot write to standard output")?;
+            r.write_to(s.text(), &mut w)
+                .context("cannot write to standard output")?;
         }
         w.flush().context("cannot write to standard output")?;
         return Ok(());
@@ -34,7 +41,11 @@ pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>,
     } else if let Some(out) = output {
         let as_dir = scanned.len() > 1 || scanned.iter().any(|s| s.input.from_dir) || out.is_dir();
         for (i, s) in scanned.iter().enumerate() {
-            let t = if as_dir { out.join(&s.input.rel) } else { out.to_path_buf() };
+            let t = if as_dir {
+                out.join(&s.input.rel)
+            } else {
+                out.to_path_buf()
+            };
             targets.push((t, i));
         }
     } else {
@@ -44,7 +55,8 @@ pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>,
     let result = (|| -> anyhow::Result<()> {
         for (target, i) in &targets {
             if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
             }
             let tmp = temp_path(target);
             let f = std::fs::OpenOptions::new()
@@ -59,11 +71,17 @@ pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>,
                 }
             }
             let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            res[*i].write_to(scanned[*i].text(), &mut w).with_context(|| format!("cannot write {}", tmp.display()))?;
-            let f = w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {}", tmp.display()))?;
+            res[*i]
+                .write_to(scanned[*i].text(), &mut w)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let f = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
             if in_place {
                 // Rewriting the inputs themselves: make the new content durable before the rename.
-                f.sync_all().with_context(|| format!("cannot write {}", tmp.display()))?;
+                f.sync_all()
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
             }
         }
         Ok(())
@@ -75,14 +93,20 @@ pub fn write_all(scanned: &[Scanned], res: &[Resolution], output: Option<&Path>,
         return Err(e.context("nothing was written"));
     }
     for (tmp, target) in &temps {
-        std::fs::rename(tmp, target).with_context(|| format!("cannot replace {}", target.display()))?;
+        std::fs::rename(tmp, target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
     }
     Ok(())
 }
 
 fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("template");
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("template");
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     target.with_file_name(format!(".{name}.imagenest-{}-{n}.tmp", std::process::id()))
 }
 
@@ -95,7 +119,12 @@ pub fn print_diff(name: &str, text: &str, res: &Resolution) {
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
     let b = text.as_bytes();
     let line_start = |i: usize| memrchr_nl(&b[..i]);
-    let line_end = |i: usize| b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n + 1);
+    let line_end = |i: usize| {
+        b[i..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |n| i + n + 1)
+    };
     let mut k = 0;
     let mut line_no = 1usize;
     let mut scanned_to = 0usize;
@@ -122,7 +151,13 @@ pub fn print_diff(name: &str, text: &str, res: &Resolution) {
         let old_lines: Vec<&str> = old.lines().collect();
         let new_lines: Vec<&str> = new.lines().collect();
         let new_no = (line_no as isize + shift) as usize;
-        out.push_str(&format!("@@ -{},{} +{},{} @@\n", line_no, old_lines.len(), new_no, new_lines.len()));
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            line_no,
+            old_lines.len(),
+            new_no,
+            new_lines.len()
+        ));
         for l in &old_lines {
             out.push_str(&format!("-{l}\n"));
         }

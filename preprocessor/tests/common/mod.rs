@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use imagenest_core::image_map::ImageMap;
-use imagenest_preprocessor::{Format, ImageSite, Lookup, Outcome, ResourceTypes, ScanOptions, SiteValue, detect_format};
+use imagenest_preprocessor::{
+    Format, ImageSite, Lookup, Outcome, ResourceTypes, ScanOptions, SiteValue, detect_format,
+};
 
 pub mod oracle;
 
@@ -30,24 +32,53 @@ pub fn fixtures_dir() -> PathBuf {
 }
 
 pub fn fixtures() -> Vec<Fixture> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     dirs.into_iter()
         .map(|dir| {
             let input = std::fs::read_dir(&dir)
                 .unwrap()
                 .map(|e| e.unwrap().path())
-                .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("input."))
+                .find(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .starts_with("input.")
+                })
                 .unwrap_or_else(|| panic!("{} has no input.* file", dir.display()));
             let ext = input.file_name().unwrap().to_str().unwrap()["input".len()..].to_string();
             let text = std::fs::read_to_string(&input).unwrap();
             let format = detect_format(Some(&input), &text);
             let extra = std::fs::read_to_string(dir.join("resource-types.txt"))
-                .map(|t| t.lines().map(str::to_string).filter(|l| !l.is_empty()).collect())
+                .map(|t| {
+                    t.lines()
+                        .map(str::to_string)
+                        .filter(|l| !l.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default();
-            let opts = ScanOptions { resource_types: ResourceTypes::with_extra(extra).unwrap(), ..ScanOptions::default() };
-            let map: ImageMap = serde_json::from_str(&std::fs::read_to_string(dir.join("map.json")).unwrap()).unwrap();
-            Fixture { name: dir.file_name().unwrap().to_str().unwrap().to_string(), dir, input, ext, text, format, opts, map }
+            let opts = ScanOptions {
+                resource_types: ResourceTypes::with_extra(extra).unwrap(),
+                ..ScanOptions::default()
+            };
+            let map: ImageMap =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("map.json")).unwrap())
+                    .unwrap();
+            Fixture {
+                name: dir.file_name().unwrap().to_str().unwrap().to_string(),
+                dir,
+                input,
+                ext,
+                text,
+                format,
+                opts,
+                map,
+            }
         })
         .collect()
 }
@@ -58,21 +89,32 @@ pub fn lookup(map: &ImageMap, literal: &str, region: &str) -> Lookup {
         None => Lookup::NotAssociated,
         Some(e) => match e.regions.get(region) {
             Some(i) => Lookup::Image(i.clone()),
-            None => Lookup::Unavailable(format!("associated with `{}` but not distributed to {region}", e.package)),
+            None => Lookup::Unavailable(format!(
+                "associated with `{}` but not distributed to {region}",
+                e.package
+            )),
         },
     }
 }
 
 /// A stable one-line description of a site and its outcome, for golden files.
 pub fn site_line(site: &ImageSite, outcome: &Outcome) -> String {
-    let mut s = format!("{}:{} {} ({}) {}", site.position.line, site.position.column, site.resource, site.resource_type, site.property);
+    let mut s = format!(
+        "{}:{} {} ({}) {}",
+        site.position.line, site.position.column, site.resource, site.resource_type, site.property
+    );
     if let Some(e) = &site.embedded_in {
         s.push_str(&format!(" in {e}"));
     }
     match &site.value {
         SiteValue::Literal { literal } => s.push_str(&format!(": literal {literal:?}")),
         SiteValue::NonLiteral(n) => {
-            s.push_str(&format!(": {} {:?}: {}", n.kind.as_str(), n.expression, n.reason));
+            s.push_str(&format!(
+                ": {} {:?}: {}",
+                n.kind.as_str(),
+                n.expression,
+                n.reason
+            ));
             if let Some(h) = &n.hint {
                 s.push_str(&format!(" [hint: {h}]"));
             }
@@ -109,11 +151,17 @@ pub fn corpus_dir() -> Option<PathBuf> {
 pub fn corpus_files(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for sub in ["ros", "tf"] {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(dir.join(sub)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         names.sort();
         for p in names {
             let text = std::fs::read_to_string(&p).unwrap();
-            out.push((format!("{sub}/{}", p.file_name().unwrap().to_str().unwrap()), text));
+            out.push((
+                format!("{sub}/{}", p.file_name().unwrap().to_str().unwrap()),
+                text,
+            ));
         }
     }
     out

@@ -97,11 +97,13 @@ fn hcl_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> 
                 Structure::Attribute(_) => {}
                 Structure::Block(b) => {
                     let step = if b.ident.as_str() == "dynamic" {
-                        b.labels.first().map(|l| match l {
-                            BlockLabel::Ident(i) => i.as_str().to_string(),
-                            BlockLabel::String(s) => s.value().to_string(),
-                        })
-                        .unwrap_or_default()
+                        b.labels
+                            .first()
+                            .map(|l| match l {
+                                BlockLabel::Ident(i) => i.as_str().to_string(),
+                                BlockLabel::String(s) => s.value().to_string(),
+                            })
+                            .unwrap_or_default()
                     } else {
                         b.ident.as_str().to_string()
                     };
@@ -129,7 +131,8 @@ fn hcl_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> 
                 if src.starts_with("<<") && !src.contains("${") && !src.contains("%{") {
                     let content_start = src.find('\n').map_or(src.len(), |i| i + 1);
                     let content_end = src.trim_end().rfind('\n').map_or(content_start, |i| i + 1);
-                    s.literal = Some(src[content_start..content_end.max(content_start)].to_string());
+                    s.literal =
+                        Some(src[content_start..content_end.max(content_start)].to_string());
                 }
             }
         }
@@ -141,7 +144,9 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
     use serde_json::Value;
     let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let Value::Object(root) = &v else { return Ok(out) };
+    let Value::Object(root) = &v else {
+        return Ok(out);
+    };
     if let Some(Value::Object(res)) = root.get("Resources") {
         for (id, r) in res {
             let ty = r.get("Type").and_then(Value::as_str).unwrap_or("");
@@ -150,7 +155,12 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
             }
             if let Some(props) = r.get("Properties") {
                 let mut found = Vec::new();
-                find_key(props, "ImageId", &mut vec!["Properties".to_string()], &mut found);
+                find_key(
+                    props,
+                    "ImageId",
+                    &mut vec!["Properties".to_string()],
+                    &mut found,
+                );
                 for (path, val) in found {
                     out.push(RefSite {
                         resource: id.clone(),
@@ -182,7 +192,9 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
         _ => vec![],
     };
     for block in resource_blocks {
-        let Value::Object(by_type) = block else { continue };
+        let Value::Object(by_type) = block else {
+            continue;
+        };
         for (ty, named) in by_type {
             if !types.boots_image(ty) {
                 continue;
@@ -197,8 +209,18 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                     let mut found = Vec::new();
                     find_key(body, "image_id", &mut Vec::new(), &mut found);
                     for (path, val) in found {
-                        let literal = val.as_str().filter(|s| !has_template(s)).map(|s| s.replace("$${", "${").replace("%%{", "%{"));
-                        out.push(RefSite { resource: format!("{ty}.{name}"), property: path, literal, line: None, span: None, embedded: false });
+                        let literal = val
+                            .as_str()
+                            .filter(|s| !has_template(s))
+                            .map(|s| s.replace("$${", "${").replace("%%{", "%{"));
+                        out.push(RefSite {
+                            resource: format!("{ty}.{name}"),
+                            property: path,
+                            literal,
+                            line: None,
+                            span: None,
+                            embedded: false,
+                        });
                     }
                 }
             }
@@ -212,7 +234,12 @@ fn has_template(s: &str) -> bool {
 }
 
 /// Every value under `key` at any depth of `v` (through arrays), with its dotted key path.
-fn find_key<'v>(v: &'v serde_json::Value, key: &str, path: &mut Vec<String>, out: &mut Vec<(String, &'v serde_json::Value)>) {
+fn find_key<'v>(
+    v: &'v serde_json::Value,
+    key: &str,
+    path: &mut Vec<String>,
+    out: &mut Vec<(String, &'v serde_json::Value)>,
+) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, child) in m {
@@ -263,7 +290,13 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                 })
                 .collect()
         };
-        let is_value_node = matches!(ev, Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(..));
+        let is_value_node = matches!(
+            ev,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(..)
+        );
         if !is_value_node {
             match ev {
                 Event::MappingEnd | Event::SequenceEnd => {
@@ -283,7 +316,10 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                     _ => None,
                 };
                 match ev {
-                    Event::MappingStart(..) => stack.push(Frame::Map { key: None, want_key: true }),
+                    Event::MappingStart(..) => stack.push(Frame::Map {
+                        key: None,
+                        want_key: true,
+                    }),
                     Event::SequenceStart(..) => stack.push(Frame::Seq),
                     _ => {}
                 }
@@ -304,23 +340,44 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                     }
                 }
                 if p.len() >= 4 && p[2] == Some("Properties") && p[p.len() - 1] == Some("ImageId") {
-                    let property = p[2..].iter().filter_map(|k| *k).filter(|k| *k != "[]").collect::<Vec<_>>().join(".");
+                    let property = p[2..]
+                        .iter()
+                        .filter_map(|k| *k)
+                        .filter(|k| *k != "[]")
+                        .collect::<Vec<_>>()
+                        .join(".");
                     let (literal, line) = match &ev {
                         Event::Scalar(v, style, _, tag) => {
-                            let str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str" && t.handle != "!");
+                            let str_tag = tag
+                                .as_ref()
+                                .is_some_and(|t| t.suffix == "str" && t.handle != "!");
                             let literal = (tag.is_none() || str_tag).then(|| v.to_string());
-                            let literal = if matches!(style, ScalarStyle::Plain) && v.is_empty() && tag.is_none() {
+                            let literal = if matches!(style, ScalarStyle::Plain)
+                                && v.is_empty()
+                                && tag.is_none()
+                            {
                                 // An empty plain value is YAML null, not a string.
                                 None
                             } else {
                                 literal
                             };
-                            let exact = matches!(style, ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) && tag.is_none();
+                            let exact = matches!(
+                                style,
+                                ScalarStyle::Plain
+                                    | ScalarStyle::SingleQuoted
+                                    | ScalarStyle::DoubleQuoted
+                            ) && tag.is_none();
                             (literal, exact.then(|| span.start.line()))
                         }
                         _ => (None, None),
                     };
-                    cands.push(Cand { doc, id: id.to_string(), property, literal, line });
+                    cands.push(Cand {
+                        doc,
+                        id: id.to_string(),
+                        property,
+                        literal,
+                        line,
+                    });
                 }
             }
         }
@@ -330,15 +387,28 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
             }
         }
         match ev {
-            Event::MappingStart(..) => stack.push(Frame::Map { key: None, want_key: true }),
+            Event::MappingStart(..) => stack.push(Frame::Map {
+                key: None,
+                want_key: true,
+            }),
             Event::SequenceStart(..) => stack.push(Frame::Seq),
             _ => {}
         }
     }
     let mut out = Vec::new();
     for c in cands {
-        if rtypes.get(&(c.doc, c.id.clone())).is_some_and(|t| types.boots_image(t)) {
-            out.push(RefSite { resource: c.id, property: c.property, literal: c.literal, line: c.line, span: None, embedded: false });
+        if rtypes
+            .get(&(c.doc, c.id.clone()))
+            .is_some_and(|t| types.boots_image(t))
+        {
+            out.push(RefSite {
+                resource: c.id,
+                property: c.property,
+                literal: c.literal,
+                line: c.line,
+                span: None,
+                embedded: false,
+            });
         }
     }
     for src in workspace {
