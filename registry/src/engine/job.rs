@@ -434,7 +434,8 @@ impl Pace {
 
     fn next(&mut self) -> std::time::Duration {
         match self.estimate.take() {
-            Some(e) => e.clamp(self.floor, self.ceiling),
+            // A rate-based estimate is precise: wake just after it, even sooner than `floor`.
+            Some(e) => (e + std::time::Duration::from_millis(2)).min(self.ceiling),
             None => {
                 let w = self.wait;
                 self.wait = (self.wait * 2).min(self.ceiling);
