@@ -325,3 +325,42 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
     }
     Ok(out)
 }
+
+/// Every scalar of a YAML or JSON document as `(key path, decoded value)`: for differential
+/// tests of the scanners against reference parsers. Not a stable API.
+#[doc(hidden)]
+pub fn debug_scalars(text: &str, json: bool) -> Result<Vec<(String, String)>, Error> {
+    struct All<'t> {
+        text: &'t str,
+        out: Vec<(String, String)>,
+    }
+    impl<'t> tree::TreeSink<'t> for All<'t> {
+        fn node(&mut self, path: &[tree::Key<'t>], node: &tree::Node) {
+            if let tree::NodeKind::Scalar(style) = node.kind {
+                let p = path
+                    .iter()
+                    .map(|k| match k {
+                        tree::Key::Str(s) => s.as_ref(),
+                        tree::Key::Index => "[]",
+                        tree::Key::Complex => "?",
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                self.out
+                    .push((p, scalar::decode(self.text, style, node.span.clone())));
+            }
+        }
+    }
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut all = All {
+        text,
+        out: Vec::new(),
+    };
+    let r = if json {
+        flow::scan_json(text, start, &mut all)
+    } else {
+        yaml::scan(text, start, &mut all)
+    };
+    r.map_err(|e| e.into_error(text, if json { "JSON" } else { "YAML" }))?;
+    Ok(all.out)
+}

@@ -64,6 +64,7 @@ pub(crate) fn key<'a>(text: &'a str, style: ScalarStyle, span: Range<usize>) -> 
 
 /// The value of a scalar as a YAML (or JSON) parser decodes it.
 pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> String {
+    let span_end = span.end;
     let raw = &text[span];
     match style {
         ScalarStyle::Empty => String::new(),
@@ -75,7 +76,25 @@ pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> Stri
             indent,
             chomp,
             ..
-        } => decode_block(raw, literal, indent, chomp),
+        } => {
+            let mut v = decode_block(raw, literal, indent, chomp);
+            if chomp == Chomp::Keep && !raw.is_empty() {
+                // Keep: the blank lines after the content belong to the value.
+                let rest = &text[span_end..];
+                let rest = rest
+                    .strip_prefix("\r\n")
+                    .or_else(|| rest.strip_prefix('\n'))
+                    .unwrap_or("");
+                for line in rest.split_inclusive('\n') {
+                    if line.ends_with('\n') && line.trim_matches([' ', '\r', '\n']).is_empty() {
+                        v.push('\n');
+                    } else {
+                        break;
+                    }
+                }
+            }
+            v
+        }
     }
 }
 
