@@ -147,7 +147,7 @@ pub fn resolve(
                     package: pkg.name.clone(),
                 });
             }
-            published.sort_by(|a, b| b.published_seq.cmp(&a.published_seq));
+            published.sort_by_key(|v| std::cmp::Reverse(v.published_seq));
             if let Some(found) = published
                 .iter()
                 .find_map(|v| available_in(v, region).map(|id| (v, id)))

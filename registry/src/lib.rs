@@ -13,5 +13,7 @@ pub mod state;
 pub mod store;
 
 pub use api::{ApiDoc, router as app};
+/// The HTTP method type of `RegistryConfig::ros_delivery`.
+pub use axum::http::Method as HttpMethod;
 pub use server::{ServeError, TlsFiles, serve};
 pub use state::{AppState, RegistryConfig};

@@ -46,6 +46,10 @@ pub struct Args {
     /// Copy speed of the embedded sim cloud in GiB/s (0 copies instantly).
     #[arg(long, default_value_t = 2.0)]
     sim_speed: f64,
+    /// HTTP method used to upload asynchronous ROS custom resource answers to ROS's ResponseURL
+    /// (ROS does not document it).
+    #[arg(long, default_value = "POST", value_parser = ["POST", "PUT"])]
+    ros_response_method: String,
     /// How long this registry's claim on a distribution job lasts without renewal; another
     /// replica takes over a dead one's jobs after it.
     #[arg(long, default_value_t = 15, hide = true)]
@@ -92,6 +96,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let endpoint = format!("{scheme}://{addr}");
 
     let mut config = RegistryConfig::default();
+    config.ros_delivery.method = if args.ros_response_method == "PUT" {
+        imagenest_registry::HttpMethod::PUT
+    } else {
+        imagenest_registry::HttpMethod::POST
+    };
     let mut sim = None;
     let driver = match args.cloud {
         Cloud::Sim => {

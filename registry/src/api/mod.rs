@@ -102,7 +102,10 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string());
     let res = next.run(req).await;
-    if method != Method::GET && method != Method::HEAD {
+    // Only a successful write can have changed anything (the ROS endpoint never writes): a flood
+    // of rejected requests must not empty the caches.
+    let wrote = method != Method::GET && method != Method::HEAD && res.status().is_success();
+    if wrote && !route.as_deref().is_some_and(|r| r.starts_with("/v1/ros/")) {
         st.invalidate();
         st.wake_engine();
     }

@@ -398,11 +398,9 @@ async fn watch<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, image_id: &str) -> 
     }
 }
 
-/// When to look at a running copy next: at its estimated completion (from the progress rate),
-/// never sooner than `floor` nor later than `ceiling`; while no rate is known, the wait doubles
-/// from `floor`. Long copies are polled rarely, short ones are noticed as soon as they finish.
+/// When to look at a running copy next: just after its estimated completion (from the progress
+/// rate), never later than `ceiling`; while no rate is known, the wait doubles from `floor`. Long copies are polled rarely, short ones are noticed as soon as they finish.
 struct Pace {
-    floor: std::time::Duration,
     ceiling: std::time::Duration,
     wait: std::time::Duration,
     first: Option<(std::time::Instant, u8)>,
@@ -413,7 +411,6 @@ impl Pace {
     fn new(floor: std::time::Duration, ceiling: std::time::Duration, progress: u8) -> Self {
         let floor = floor.min(ceiling);
         Pace {
-            floor,
             ceiling,
             wait: floor,
             first: Some((std::time::Instant::now(), progress)),
