@@ -283,3 +283,25 @@ fn diff_and_report_and_usage_errors() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("127.0.0.1:1"));
 }
+
+#[test]
+fn variables_of_the_same_module_give_the_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("variables.tf"),
+        "variable \"image_id\" {\n  default = \"centos_7\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"alicloud_instance\" \"web\" {\n  image_id = var.image_id\n}\n",
+    )
+    .unwrap();
+    let o = run(bin().arg("check").arg(dir.path()));
+    assert_eq!(code(&o), 1);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("main.tf:2:14: error:") && out.contains("whose default is `centos_7`"),
+        "{out}"
+    );
+}

@@ -83,6 +83,9 @@ pub struct ScanOptions {
     pub resource_types: ResourceTypes,
     /// Inputs larger than this are refused.
     pub max_size: usize,
+    /// Literal defaults of Terraform variables and locals defined in other files of the same
+    /// module (`variables.tf`), for the hints of `var.`/`local.` sites.
+    pub terraform_defaults: TerraformDefaults,
 }
 
 impl Default for ScanOptions {
@@ -90,6 +93,42 @@ impl Default for ScanOptions {
         ScanOptions {
             resource_types: ResourceTypes::default(),
             max_size: DEFAULT_MAX_SIZE,
+            terraform_defaults: TerraformDefaults::default(),
+        }
+    }
+}
+
+/// Literal string defaults of Terraform variables and locals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerraformDefaults {
+    /// `variable "name" { default = "literal" }`.
+    pub variables: std::collections::HashMap<String, String>,
+    /// `locals { name = "literal" }`.
+    pub locals: std::collections::HashMap<String, String>,
+}
+
+impl TerraformDefaults {
+    /// Adds the literal defaults defined in the Terraform file `text` (nothing if it does not
+    /// parse: these only improve hints).
+    pub fn add_file(&mut self, text: &str) {
+        let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let Ok(h) = hcl::scan(text, start, &mut |_| {}) else {
+            return;
+        };
+        let literal = |span: &std::ops::Range<usize>| match hcl_expr::classify(&text[span.clone()])
+        {
+            hcl_expr::Expr::String { value } => Some(value),
+            _ => None,
+        };
+        for (name, span) in &h.variables {
+            if let Some(v) = literal(span) {
+                self.variables.insert(name.clone(), v);
+            }
+        }
+        for (name, span) in &h.locals {
+            if let Some(v) = literal(span) {
+                self.locals.insert(name.clone(), v);
+            }
         }
     }
 }
@@ -306,8 +345,14 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
             (k, _) => k,
         };
         let default = match (inner_kind, name.as_deref()) {
-            (NonLiteralKind::Var, Some(n)) => Some(literal_of(h.variables.get(n))),
-            (NonLiteralKind::Local, Some(n)) => Some(literal_of(h.locals.get(n))),
+            (NonLiteralKind::Var, Some(n)) => Some(
+                literal_of(h.variables.get(n))
+                    .or_else(|| opts.terraform_defaults.variables.get(n).cloned()),
+            ),
+            (NonLiteralKind::Local, Some(n)) => Some(
+                literal_of(h.locals.get(n))
+                    .or_else(|| opts.terraform_defaults.locals.get(n).cloned()),
+            ),
             _ => None,
         };
         let (reason, hint) = hcl_expr::explain(

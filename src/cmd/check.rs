@@ -38,14 +38,7 @@ fn check(
     opts: &ScanOptions,
     report: ReportFormat,
 ) -> ExitCode {
-    let mut scanned = Vec::new();
-    let mut failed: Vec<(common::Input, String)> = Vec::new();
-    for input in inputs {
-        match common::scan_input(input, format, opts) {
-            Ok(s) => scanned.push(s),
-            Err(e) => failed.push(e),
-        }
-    }
+    let (scanned, failed) = common::scan_all(inputs, format, opts);
     let mut findings = 0usize;
     let mut literals = 0usize;
     for s in &scanned {

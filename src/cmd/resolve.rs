@@ -157,18 +157,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     // Phase 1: read and scan everything; any failure stops the run before a byte is written.
-    let mut scanned = Vec::new();
-    let mut failed = false;
-    for input in inputs {
-        match common::scan_input(input, format, &opts) {
-            Ok(s) => scanned.push(s),
-            Err((_, msg)) => {
-                eprintln!("error: {msg}");
-                failed = true;
-            }
-        }
+    let (scanned, failures) = common::scan_all(inputs, format, &opts);
+    for (_, msg) in &failures {
+        eprintln!("error: {msg}");
     }
-    if failed {
+    if !failures.is_empty() {
         eprintln!("error: nothing was written");
         return Ok(ExitCode::from(EXIT_USAGE));
     }

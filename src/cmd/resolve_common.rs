@@ -221,3 +221,57 @@ pub fn site_line(file: &str, site: &ImageSite, outcome: Option<&Outcome>, error:
         site.position.line, site.position.column
     )
 }
+
+/// Scans every input. Terraform files that share a directory are one module: variables and
+/// locals defined in one file give the hints for `var.`/`local.` sites in the others.
+pub fn scan_all(
+    inputs: Vec<Input>,
+    format: Option<Format>,
+    opts: &ScanOptions,
+) -> (Vec<Scanned>, Vec<(Input, String)>) {
+    use std::collections::HashMap;
+    let mut modules: HashMap<PathBuf, Vec<&Path>> = HashMap::new();
+    for i in &inputs {
+        if let Some(p) = i
+            .path
+            .as_deref()
+            .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        {
+            modules
+                .entry(p.parent().unwrap_or(Path::new("")).to_path_buf())
+                .or_default()
+                .push(p);
+        }
+    }
+    let mut defaults: HashMap<PathBuf, ScanOptions> = HashMap::new();
+    for (dir, files) in modules.into_iter().filter(|(_, f)| f.len() > 1) {
+        let mut d = imagenest_preprocessor::TerraformDefaults::default();
+        for f in files {
+            if let Ok(text) = std::fs::read_to_string(f) {
+                d.add_file(&text);
+            }
+        }
+        defaults.insert(
+            dir,
+            ScanOptions {
+                terraform_defaults: d,
+                ..opts.clone()
+            },
+        );
+    }
+    let mut scanned = Vec::new();
+    let mut failed = Vec::new();
+    for input in inputs {
+        let dir = input
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let o = dir.and_then(|d| defaults.get(&d)).unwrap_or(opts);
+        match scan_input(input, format, o) {
+            Ok(s) => scanned.push(s),
+            Err(e) => failed.push(e),
+        }
+    }
+    (scanned, failed)
+}
