@@ -371,6 +371,40 @@ fn hcl_sites(text: &str, start: usize, opts: &ScanOptions) -> Result<Vec<ImageSi
     Ok(out)
 }
 
+/// A template after [`resolve_text`]: its sites, one outcome per site, and the new text.
+#[derive(Debug, Clone)]
+pub struct ResolvedTemplate {
+    /// The format the template was read as.
+    pub format: Format,
+    /// Every image site, in order.
+    pub sites: Vec<ImageSite>,
+    /// Edits and outcomes (parallel to `sites`).
+    pub resolution: Resolution,
+    /// The rewritten template (the input byte for byte where nothing was replaced).
+    pub output: String,
+}
+
+/// Scans, resolves and splices in one call (what `POST /v1/resolve/template` needs).
+/// `name` (a file name such as `main.tf`) helps detect the format when `format` is `None`.
+pub fn resolve_text(
+    text: &str,
+    name: Option<&str>,
+    format: Option<Format>,
+    opts: &ScanOptions,
+    lookup: impl FnMut(&str) -> Lookup,
+) -> Result<ResolvedTemplate, Error> {
+    let format = format.unwrap_or_else(|| detect_format(name.map(Path::new), text));
+    let sites = scan(text, format, opts)?;
+    let resolution = resolve(text, &sites, lookup);
+    let output = resolution.apply(text);
+    Ok(ResolvedTemplate {
+        format,
+        sites,
+        resolution,
+        output,
+    })
+}
+
 /// Every scalar of a YAML or JSON document as `(key path, decoded value)`: for differential
 /// tests of the scanners against reference parsers. Not a stable API.
 #[doc(hidden)]

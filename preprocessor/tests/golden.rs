@@ -106,3 +106,18 @@ fn resolving_twice_is_stable() {
         assert_eq!(once, twice, "{}", f.name);
     }
 }
+
+#[test]
+fn resolve_text_is_scan_resolve_apply() {
+    for f in common::fixtures() {
+        let name = f.input.file_name().unwrap().to_str().unwrap().to_string();
+        let r = imagenest_preprocessor::resolve_text(&f.text, Some(&name), None, &f.opts, |lit| {
+            common::lookup(&f.map, lit, common::REGION)
+        })
+        .unwrap();
+        assert_eq!(r.format, f.format);
+        let expected = std::fs::read_to_string(f.dir.join(format!("expected{}", f.ext))).unwrap();
+        assert_eq!(r.output, expected, "{}", f.name);
+        assert_eq!(r.sites.len(), r.resolution.outcomes.len());
+    }
+}

@@ -92,21 +92,28 @@ pub(super) fn scan_setup(
 
 /// Where literals are looked up: an image map, from a file or fetched from the registry.
 enum Source {
+    /// From `--map FILE`.
     Map(ImageMap),
+    /// From the registry: holds only the regions the caller's token may resolve.
+    Registry(ImageMap),
 }
 
 impl Source {
     fn lookup(&self, literal: &str, region: &str) -> Lookup {
-        match self {
-            Source::Map(map) => match map.images.get(literal) {
-                None => Lookup::NotAssociated,
-                Some(entry) => match entry.regions.get(region) {
-                    Some(image) => Lookup::Image(image.clone()),
-                    None => Lookup::Unavailable(format!(
-                        "associated with package `{}` version `{}`, which is not distributed to {region}",
-                        entry.package, entry.version
-                    )),
-                },
+        let (Source::Map(map) | Source::Registry(map)) = self;
+        match map.images.get(literal) {
+            None => Lookup::NotAssociated,
+            Some(entry) => match entry.regions.get(region) {
+                Some(image) => Lookup::Image(image.clone()),
+                None if matches!(self, Source::Registry(_)) => Lookup::Unavailable(format!(
+                    "associated with package `{}` version `{}`, which is not distributed to {region} \
+                     or may not be used there with this token",
+                    entry.package, entry.version
+                )),
+                None => Lookup::Unavailable(format!(
+                    "associated with package `{}` version `{}`, which is not distributed to {region}",
+                    entry.package, entry.version
+                )),
             },
         }
     }
@@ -133,7 +140,7 @@ fn load_source(args: &Args) -> anyhow::Result<Source> {
             Some(404) => anyhow::anyhow!("service `{service}` does not exist at {url}, or this token cannot see it: {e}"),
             _ => anyhow::anyhow!("cannot get the image map of service `{service}` from {url}: {e}"),
         })?;
-        return Ok(Source::Map(map));
+        return Ok(Source::Registry(map));
     }
     anyhow::bail!("say where image IDs come from: --map FILE, or --registry URL --service NAME")
 }
