@@ -122,6 +122,14 @@ async fn fail<D>(
 /// A cloud call failed: retry later with backoff, or give up after `max_attempts`.
 async fn retry_or_fail<D>(sh: &Shared<D>, job: &mut CopyJob, what: &str, err: &CloudError) -> Step {
     job.attempts += 1;
+    // Throttling says nothing about the region: keep the last real reason to report it.
+    let throttled = err.code().is_some_and(|c| c.starts_with("Throttling"));
+    let reason = match (&job.error, throttled) {
+        (Some(previous), true) if previous.starts_with("retrying: ") => {
+            previous.trim_start_matches("retrying: ").to_string()
+        }
+        _ => format!("{what} failed: {err}"),
+    };
     if !err.is_retryable() || job.attempts >= sh.config.max_attempts {
         if job.status == RegionStatus::Copying && job.image_id.is_none() && !err.is_retryable() {
             // The cloud refused the copy: nothing was created.
@@ -132,9 +140,16 @@ async fn retry_or_fail<D>(sh: &Shared<D>, job: &mut CopyJob, what: &str, err: &C
         } else {
             None
         };
-        return fail(sh, job, format!("{what} failed: {err}"), cleanup).await;
+        let message = if err.is_retryable() {
+            format!("{reason} (gave up after {} attempts)", job.attempts)
+        } else {
+            reason
+        };
+        return fail(sh, job, message, cleanup).await;
     }
     tracing::debug!(version_id = %job.version_id, region = %job.region, attempt = job.attempts, error = %err, "{what} will be retried");
+    // Shown while the engine retries, so a stuck region says why.
+    job.error = Some(format!("retrying: {reason}"));
     save(
         sh,
         job,
