@@ -23,6 +23,8 @@ struct Frame {
     has_value: bool,
     /// Where an absent value would be (right after `:` or `-`).
     value_pos: usize,
+    /// The current key came from an explicit `? key` line; its value follows on a `: ` line.
+    explicit: bool,
 }
 
 /// Scans YAML `text` from byte `start` (after a BOM), reporting nodes to `sink`.
@@ -279,6 +281,7 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             seq,
             has_value: false,
             value_pos: at,
+            explicit: false,
         });
         self.path.push(key);
         Ok(())
@@ -286,6 +289,9 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
 
     fn set_key(&mut self, key: Key<'a>, at: usize) {
         self.close_value();
+        if let Some(f) = self.frames.last_mut() {
+            f.explicit = false;
+        }
         if let Some(last) = self.path.last_mut() {
             *last = key;
         }
@@ -322,11 +328,16 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             return self.inline_node(col + (q - p), q, col as isize);
         }
         if c == b'?' && self.ws_or_eol(p + 1) {
-            // An explicit key: its content is never an image site; skip it.
+            // An explicit key: a one-line scalar is used as the key; anything else is skipped.
+            let q = self.skip_blanks(p + 1);
+            let key = self.explicit_key(q).unwrap_or(Key::Complex);
             self.pop_to(col, false);
             match self.frames.last() {
-                Some(f) if f.indent == col && !f.seq => self.set_key(Key::Complex, p),
-                _ => self.open(col, false, p, Key::Complex)?,
+                Some(f) if f.indent == col && !f.seq => self.set_key(key, p),
+                _ => self.open(col, false, p, key)?,
+            }
+            if let Some(f) = self.frames.last_mut() {
+                f.explicit = true;
             }
             let len = self.s.len();
             let mut r = self.next_line(p);
@@ -346,8 +357,9 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             }
         }
         if c == b':' && self.ws_or_eol(p + 1) {
-            if let (Some(f), Some(Key::Complex)) = (self.frames.last(), self.path.last()) {
-                if f.indent == col && !f.seq && !f.has_value {
+            if let Some(f) = self.frames.last_mut() {
+                if f.indent == col && !f.seq && !f.has_value && f.explicit {
+                    f.explicit = false;
                     return self.after_colon(p + 1, col);
                 }
             }
@@ -409,6 +421,30 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             return Ok(self.next_line(q));
         }
         self.value(q, col as isize)
+    }
+
+    /// The key of `? key` when it is a scalar alone on its line.
+    fn explicit_key(&self, q: usize) -> Option<Key<'a>> {
+        let (style, end) = match self.at(q) {
+            b'"' => (
+                ScalarStyle::Double,
+                scalar::double_quoted_end(self.s, q).ok()?,
+            ),
+            b'\'' => (
+                ScalarStyle::Single,
+                scalar::single_quoted_end(self.s, q).ok()?,
+            ),
+            b'[' | b'{' | b'!' | b'&' | b'*' | b'|' | b'>' | b'#' | b'-' | b'\n' | b'\r' => {
+                return None;
+            }
+            _ => {
+                let (end, _, _) = self.plain_line_end(q);
+                (ScalarStyle::Plain, end)
+            }
+        };
+        let rest = self.skip_blanks(end);
+        (self.eol_or_comment(rest) && !self.text[q..end].contains('\n'))
+            .then(|| scalar::key(self.text, style, q..end))
     }
 
     /// If a `key:` starts at `p`, returns the key and the offset right after the `:`.
@@ -536,6 +572,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 });
                 self.rest_of_line(e)
             }
+            b'-' if self.ws_or_eol(q + 1) => Err(RawError::new(
+                q,
+                "a sequence item is not allowed here; start it on its own line",
+            )),
             b'@' | b'`' => Err(RawError::new(
                 q,
                 format!(
@@ -616,9 +656,14 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 while i < len && self.s[i] == b' ' {
                     i += 1;
                 }
-                let c = self.at(i);
-                if (c == b'\n' || c == b'\r' && self.eol_or_comment(i)) && i < len {
-                    r = self.next_line(i);
+                // A line of blanks (tabs included) is an empty line here.
+                let mut j = i;
+                while j < len && is_blank(self.s[j]) {
+                    j += 1;
+                }
+                let c = self.at(j);
+                if (c == b'\n' || c == b'\r' && self.eol_or_comment(j)) && j < len {
+                    r = self.next_line(j);
                     continue;
                 }
                 break (i - r, if i < len { c } else { b'\n' });

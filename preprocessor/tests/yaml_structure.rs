@@ -120,6 +120,74 @@ fn compare(name: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Edge cases the corpus has few of (or none): explicit keys, tabs, chomping, CRLF, flow
+/// forms, multi-line scalars, documents. Each must scan exactly as saphyr reads it.
+#[test]
+fn edge_cases_match_saphyr() {
+    let cases = [
+        "k: |\n  a\n\t\n  b\nx: 1\n",
+        "k: a\n\t\n  b\n",
+        "k:\n- a\n-\tb\n",
+        "? a\n: b\nc: d\n",
+        "--- x\n",
+        "a: &x 1\nb: *x\n",
+        "- - a\n  - b\n- c\n",
+        "k: >\n  a\n    more\n  b\n",
+        "? [a, b]\n: v\nc: d\n",
+        "a:\n  ? b\n  : c\n  d: e\n",
+        "k: 'it''s'\n",
+        "k: \"a\\\n   b\"\n",
+        "k: - a\n",
+        "k: -a\n",
+        "k: a:b\n",
+        "k: a :b\n",
+        "k: a#b\n",
+        "'k': v\n\"k2\" : v2\n",
+        "k: {a: 1, b: [x, {c: d}], e: }\n",
+        "k: [a: 1, b]\n",
+        "k: {? a : b}\n",
+        "k: {\"a\":1}\n",
+        "k: [\n  a,\n  b\n  ]\n",
+        "k: {\n  # c\n  a: b\n}\n",
+        "k: [a\n  b, c]\n",
+        "- a\n-\n- c\n",
+        "-\n  a: 1\n  b: 2\n",
+        "a:\n-   b: 1\n    c: 2\n",
+        "k: !!binary aGVsbG8=\n",
+        "k: !Ref\n  x\n",
+        "k: &a\n  b: 1\nl: *a\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: 1\n---\nb: 2\n...\n---\nc: 3\n",
+        "k: \"\\u00e9\\x41\\t\"\n",
+        "k: |\n  a\n\n  b\n\n",
+        "k: |+\n  a\n\n",
+        "k: >-\n  a\n  b\n\n  c\n",
+        "k: |1\n  a\n",
+        "k:   \t value\n",
+        "k:\n  - a\n  # c\n  - b\n",
+        "k: v # c: d\n",
+        "a: b\r\nc: |\r\n  x\r\n  y\r\nd: 'e\r\n  f'\r\n",
+        "{a: b}\n",
+        "[a, b]\n",
+        "a: [b, c] # x\n",
+        "a: \"b\" # x\n",
+        "a:\n\n\n  b: c\n",
+        "a: b\n  c\n  d\n",
+        "- a\n  b\n",
+        "k: ~\n",
+        "k: 'multi\n\n  line'\n",
+    ];
+    for c in cases {
+        let mine = debug_scalars(c, false).map_err(|e| e.to_string());
+        let theirs = saphyr_scalars(c);
+        match (&mine, &theirs) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{c:?}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{c:?}: scanner {mine:?}, saphyr {theirs:?}"),
+        }
+    }
+}
+
 #[test]
 fn corpus_yaml_scalars_match_saphyr() {
     let Some(dir) = common::corpus_dir() else {
