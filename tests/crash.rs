@@ -23,7 +23,7 @@ mod common;
 use common::Serve;
 
 async fn start(dir: &Path) -> Serve {
-    common::serve(dir, &["--sim-speed", "10", "--engine-poll-ms", "20"]).await
+    common::serve(dir, &["--sim-speed", "4", "--engine-poll-ms", "20"]).await
 }
 
 /// The sim's images owned by the delivery account: (image name, region) → count.
