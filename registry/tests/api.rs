@@ -1062,3 +1062,106 @@ async fn lists_paginate_and_metrics_count() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn templates_are_resolved_server_side() {
+    let w = world().await;
+    let (pid, _vid) = distributed(&w).await;
+    w.acme
+        .ok(
+            Method::POST,
+            "/v1/services",
+            Some(json!({"name": "acme_app", "whitelist": ["cust1"], "image_associations": {"centos_7": {"package_id": pid}}})),
+        )
+        .await;
+    let template = "ROSTemplateFormatVersion: '2015-09-01'\r\n# the web tier\r\nResources:\r\n  Web:\r\n    Type: ALIYUN::ECS::Instance\r\n    Properties:\r\n      ImageId: centos_7   # replaced per region\r\n      InstanceType: ecs.g7.large\r\n  Db:\r\n    Type: ALIYUN::ECS::Instance\r\n    Properties:\r\n      ImageId: 'ubuntu_22'\r\n";
+    let body = |region: &str, strict: bool| json!({"service": "acme_app", "region": region, "template": template, "strict": strict});
+    let answer = w
+        .cust1
+        .ok(
+            Method::POST,
+            "/v1/resolve/template",
+            Some(body("cn-beijing", false)),
+        )
+        .await;
+    assert_eq!(
+        answer["template"],
+        template.replace("ImageId: centos_7 ", "ImageId: m-beijing1 ")
+    );
+    assert_eq!(answer["format"], "ros-yaml");
+    assert_eq!(answer["complete"], false, "ubuntu_22 has no association");
+    let sites = answer["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 2);
+    assert_eq!(sites[0]["outcome"], "replaced");
+    assert_eq!(sites[0]["line"], 7);
+    assert_eq!(sites[1]["outcome"], "unassociated");
+    // Where the package is not available, the site says why and keeps its value.
+    let answer = w
+        .cust1
+        .ok(
+            Method::POST,
+            "/v1/resolve/template",
+            Some(body("us-east-1", false)),
+        )
+        .await;
+    assert_eq!(answer["template"], template);
+    assert!(
+        answer["sites"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not distributed"),
+        "{answer}"
+    );
+    // Strict: unresolved sites are an error.
+    let (s, v) = w
+        .cust1
+        .post("/v1/resolve/template", body("cn-beijing", true))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unresolved_sites")),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("Db"), "{v}");
+    // Bad input.
+    let (s, v) = w.cust1.post("/v1/resolve/template", json!({"service": "acme_app", "region": "cn-beijing", "template": "Resources:\n  Web: [unclosed\n"})).await;
+    assert_eq!(
+        (s, v["code"].as_str(), v["field"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("invalid_template"),
+            Some("template")
+        ),
+        "{v}"
+    );
+    assert!(
+        v["message"].as_str().unwrap().contains(':'),
+        "names the position: {v}"
+    );
+    let (s, _) = w
+        .cust1
+        .post(
+            "/v1/resolve/template",
+            json!({"service": "acme_app", "region": "mars-1", "template": template}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = w
+        .cust2
+        .post("/v1/resolve/template", body("cn-beijing", false))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a customer outside the whitelist does not see the service"
+    );
+    // Terraform, detected from the file name.
+    let tf =
+        "resource \"alicloud_instance\" \"web\" {\n  image_id = \"centos_7\" // boot image\n}\n";
+    let answer = w
+        .cust1
+        .ok(Method::POST, "/v1/resolve/template", Some(json!({"service": "acme_app", "region": "cn-beijing", "template": tf, "filename": "main.tf"})))
+        .await;
+    assert_eq!(answer["template"], tf.replace("centos_7", "m-beijing1"));
+    assert_eq!(answer["complete"], true);
+}

@@ -8,6 +8,7 @@ mod resolve;
 pub mod ros;
 pub mod services;
 mod system;
+mod templates;
 mod tokens;
 
 use std::time::Instant;
@@ -73,6 +74,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/services/{id}/image-map", get(services::image_map))
         .route("/v1/resolve", get(resolve::resolve))
+        .route(
+            "/v1/resolve/template",
+            post(templates::resolve_template).layer(DefaultBodyLimit::max(
+                templates::MAX_TEMPLATE_BYTES + 64 * 1024,
+            )),
+        )
         .route(
             "/v1/ros/custom-resource/{token}",
             post(ros::custom_resource),
@@ -163,7 +170,7 @@ pub fn etag(revision: i64) -> [(HeaderName, HeaderValue); 1] {
         versions::list, versions::create, versions::get, versions::update, versions::publish, versions::delete,
         distributions::get, distributions::put, distributions::delete, distributions::retry,
         services::list, services::create, services::get, services::update, services::delete, services::image_map,
-        resolve::resolve, ros::custom_resource,
+        resolve::resolve, ros::custom_resource, templates::resolve_template,
         tokens::create, tokens::list, tokens::delete, tokens::whoami,
         system::regions, system::healthz, system::metrics, system::openapi,
     ),
