@@ -70,13 +70,10 @@ pub fn write_all(
                     let _ = f.set_permissions(meta.permissions());
                 }
             }
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            // `write_to` batches vectored writes itself: no buffer in between.
+            let mut f = f;
             res[*i]
-                .write_to(scanned[*i].text(), &mut w)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            let f = w
-                .into_inner()
-                .map_err(|e| e.into_error())
+                .write_to(scanned[*i].text(), &mut f)
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             if in_place {
                 // Rewriting the inputs themselves: make the new content durable before the rename.
