@@ -2,13 +2,16 @@
 //! distribution work without ever copying twice, and when one dies (SIGKILL) the other finishes
 //! its regions once its leases run out.
 
+mod common;
+
 use std::{
     collections::BTreeSet,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
+use common::imagenest;
 use imagenest_client::Client;
 use imagenest_core::{
     Role,
@@ -26,10 +29,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn imagenest() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imagenest"))
 }
 
 async fn wait_for_file(path: &Path) -> String {
@@ -155,30 +154,7 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
     .to_vec();
     let mut versions = Vec::new();
     for i in 0..6 {
-        let out = imagenest()
-            .args([
-                "sim-cloud",
-                "image",
-                "create",
-                "--account",
-                "acme",
-                "--region",
-                "cn-hangzhou",
-                "--name",
-                &format!("base{i}"),
-                "--size-gib",
-                "10",
-                "--data-dir",
-            ])
-            .arg(sim_dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let image = common::vendor_image(sim_dir.path(), "acme", &format!("base{i}"), 10);
         let client = if i % 2 == 0 { &acme_a } else { &acme_b };
         let v = client
             .create_version(
