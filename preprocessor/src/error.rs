@@ -41,6 +41,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The template could not be read.
+    #[error("{0}")]
+    Io(String),
     /// A construct the scanner cannot handle safely at an image site.
     #[error("{position}: {message}")]
     Unsupported {

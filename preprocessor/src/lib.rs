@@ -22,6 +22,7 @@ mod hcl_expr;
 mod resolve;
 mod scalar;
 pub mod site;
+mod source;
 mod tree;
 mod tree_sites;
 pub mod types;
@@ -32,6 +33,7 @@ use std::path::Path;
 pub use error::{Error, Position};
 pub use resolve::{Edit, Lookup, Outcome, Resolution, resolve};
 pub use site::{ImageSite, NonLiteral, NonLiteralKind, SiteValue};
+pub use source::TemplateText;
 pub use types::ResourceTypes;
 
 use error::{PositionCursor, RawError};

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use imagenest_preprocessor::{Format, ImageSite, Outcome, ScanOptions, SiteValue};
+use imagenest_preprocessor::{Format, ImageSite, Outcome, ScanOptions, SiteValue, TemplateText};
 use serde::Serialize;
 
 /// `--report` formats.
@@ -121,7 +121,7 @@ pub fn read_input(input: &Input, max: usize) -> anyhow::Result<Vec<u8>> {
 /// A scanned input.
 pub struct Scanned {
     pub input: Input,
-    pub text: String,
+    pub text: TemplateText,
     pub format: Format,
     pub sites: Vec<ImageSite>,
 }
@@ -129,7 +129,7 @@ pub struct Scanned {
 impl Scanned {
     /// The template text.
     pub fn text(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 }
 
@@ -139,17 +139,25 @@ pub fn scan_input(
     format: Option<Format>,
     opts: &ScanOptions,
 ) -> Result<Scanned, (Input, String)> {
-    let bytes = match read_input(&input, opts.max_size) {
-        Ok(b) => b,
-        Err(e) => return Err((input, format!("{e:#}"))),
+    let loaded = match &input.path {
+        // Files are mapped when large (no copy); stdin is read.
+        Some(p) => TemplateText::load(p, opts.max_size).map_err(|e| e.to_string()),
+        None => read_input(&input, opts.max_size)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|b| {
+                imagenest_preprocessor::text_from_bytes(b, &input.name, opts.max_size)
+                    .map_err(|e| e.to_string())
+            })
+            .map(TemplateText::from_string),
     };
-    let text = match imagenest_preprocessor::text_from_bytes(bytes, &input.name, opts.max_size) {
+    let text = match loaded {
         Ok(t) => t,
-        Err(e) => return Err((input, e.to_string())),
+        Err(e) => return Err((input, e)),
     };
-    let format = format
-        .unwrap_or_else(|| imagenest_preprocessor::detect_format(input.path.as_deref(), &text));
-    match imagenest_preprocessor::scan(&text, format, opts) {
+    let format = format.unwrap_or_else(|| {
+        imagenest_preprocessor::detect_format(input.path.as_deref(), text.as_str())
+    });
+    match imagenest_preprocessor::scan(text.as_str(), format, opts) {
         Ok(sites) => Ok(Scanned {
             input,
             text,
