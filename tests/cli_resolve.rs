@@ -305,3 +305,28 @@ fn variables_of_the_same_module_give_the_hint() {
         "{out}"
     );
 }
+
+#[test]
+fn large_templates_are_mapped_and_rewritten_in_place() {
+    let (dir, map) = setup();
+    let f = dir.path().join("big.tf");
+    let block = TF.replace("\"web\"", "\"web_N\"");
+    let text: String = (0..20_000)
+        .map(|i| block.replace("_N", &format!("_{i}")))
+        .collect();
+    assert!(text.len() > 1 << 20);
+    std::fs::write(&f, &text).unwrap();
+    let o = run(resolve(&map).arg("--in-place").arg(&f));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        text.replace("centos_7", "m-bp1centos7")
+    );
+    let binary = dir.path().join("big.yaml");
+    let mut bytes = vec![b'a'; 2 << 20];
+    bytes[1 << 20] = 0;
+    std::fs::write(&binary, &bytes).unwrap();
+    let o = run(bin().arg("check").arg(&binary));
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("binary"));
+}
