@@ -95,7 +95,8 @@ fn page(
 }
 
 fn attributes(s: &mut String, attrs: &[Attribute], prefix: &str) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    type Pick = fn(&Attribute) -> bool;
+    let groups: [(&str, Pick); 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),

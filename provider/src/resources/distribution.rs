@@ -83,6 +83,13 @@ fn to_state(d: &Distribution, base: &Value, all_offered: Option<&[String]>) -> V
     state
 }
 
+/// Whether two values of the resource differ only in provider-side settings.
+fn local_only_change(prior: &Value, planned: &Value) -> bool {
+    ["id", "version_id", "regions"]
+        .iter()
+        .all(|n| prior.get(n) == planned.get(n))
+}
+
 fn wants_all(v: &Value) -> bool {
     v.get("regions").strings() == ["all"]
 }
@@ -286,6 +293,16 @@ impl Resource<Client> for DistributionResource {
         };
         if let Err(e) = req.target_regions(&offered) {
             diags.error_at(&Path::attr("regions"), "Invalid regions", e.message);
+        }
+    }
+
+    fn modify_plan(&self, prior: &Value, _config: &Value, plan: &mut crate::plan::Plan) {
+        // `wait_for` and `timeouts` only steer this provider: changing nothing else changes
+        // nothing remote, so the computed values stay as they are.
+        if !prior.is_null() && local_only_change(prior, &plan.planned) {
+            for name in ["status", "region_images", "region_status"] {
+                plan.planned.set(name, prior.get(name).clone());
+            }
         }
     }
 

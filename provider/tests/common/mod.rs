@@ -1,8 +1,8 @@
 //! Test harness: a real `imagenest serve` process and the real `terraform` CLI driving the
 //! built provider through `dev_overrides` (no `terraform init`).
 //!
-//! The registry binary is `IMAGENEST_BIN` when set, else `imagenest` next to this test's
-//! target directory (`target/<profile>/imagenest`), built with cargo when missing.
+//! The registry binary is `IMAGENEST_BIN` when set, else `target/<profile>/imagenest`,
+//! which the harness builds (or finds up to date) with cargo first.
 
 #![allow(dead_code)]
 
@@ -27,22 +27,25 @@ pub fn wait_until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<
     }
 }
 
-/// The `imagenest` binary, built when it is not there yet.
+/// The `imagenest` binary: `IMAGENEST_BIN`, or `target/<profile>/imagenest` brought up to
+/// date with `cargo build` once per test process (cargo does not hold its lock while tests
+/// run, and a no-op build takes well under a second).
 pub fn imagenest_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("IMAGENEST_BIN") {
-        return PathBuf::from(p);
-    }
-    // <target>/<profile>/deps/<test-exe>
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = profile_dir.join("imagenest");
-    if !bin.exists() {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("IMAGENEST_BIN") {
+            return PathBuf::from(p);
+        }
+        // <target>/<profile>/deps/<test-exe>
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
         let target = profile_dir.parent().expect("target dir");
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "imagenest", "--bin", "imagenest"])
+        cmd.args(["build", "--quiet", "-p", "imagenest", "--bin", "imagenest"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("CARGO_TARGET_DIR", target);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
@@ -51,8 +54,9 @@ pub fn imagenest_bin() -> PathBuf {
             .status()
             .expect("run cargo build for the imagenest binary");
         assert!(status.success(), "building the imagenest binary failed");
-    }
-    bin
+        profile_dir.join("imagenest")
+    })
+    .clone()
 }
 
 /// A registry process with its own data directory and a vendor token for account `acme`.
@@ -73,12 +77,25 @@ impl Drop for Registry {
 
 impl Registry {
     pub fn start() -> Registry {
+        Registry::start_with(&[])
+    }
+
+    /// Starts `imagenest serve` with extra arguments (e.g. `--sim-speed`).
+    pub fn start_with(extra: &[&str]) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
         let child = Command::new(imagenest_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--engine-poll-ms",
+                "100",
+                "--data-dir",
+            ])
             .arg(&data)
+            .args(extra)
             .env_remove("IMAGENEST_DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(log)
@@ -125,6 +142,76 @@ impl Registry {
                 .expect("create a token")
                 .token
         })
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Whether `imagenest serve` runs its embedded sim cloud (it writes `sim-cloud.json`).
+    pub fn has_sim_cloud(&self) -> bool {
+        self.data_dir().join("sim-cloud.json").exists()
+    }
+
+    /// Sets the embedded sim cloud's faults (`PUT /_sim/faults`), e.g. `{"down_regions": ["x"]}`.
+    pub fn set_sim_faults(&self, json: &str) {
+        use std::io::{Read, Write};
+        let info: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(self.data_dir().join("sim-cloud.json"))
+                .expect("sim-cloud.json"),
+        )
+        .unwrap();
+        let endpoint = info["endpoint"].as_str().expect("sim endpoint");
+        let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            s,
+            "PUT /_sim/faults HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            json.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 2"),
+            "setting sim faults failed: {answer}"
+        );
+    }
+
+    /// A source image of account `acme` in `region`: seeded in the embedded sim cloud when
+    /// there is one, otherwise a well-formed ID the registry accepts without a cloud.
+    pub fn source_image(&self, region: &str) -> String {
+        self.source_image_sized(region, 1)
+    }
+
+    pub fn source_image_sized(&self, region: &str, size_gib: u32) -> String {
+        if !self.has_sim_cloud() {
+            return "m-provider0test0image0".to_string();
+        }
+        let out = Command::new(imagenest_bin())
+            .args([
+                "sim-cloud",
+                "image",
+                "create",
+                "--account",
+                "acme",
+                "--region",
+                region,
+                "--name",
+                "base",
+                "--size-gib",
+            ])
+            .arg(size_gib.to_string())
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .output()
+            .expect("run imagenest sim-cloud image create");
+        assert!(
+            out.status.success(),
+            "seeding an image failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub fn pid(&self) -> u32 {
@@ -201,6 +288,21 @@ impl Tf {
             cmd.env(k, v);
         }
         cmd.output().expect("run terraform")
+    }
+
+    /// Starts a command with piped stdout and stderr.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TF_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("start terraform")
     }
 
     /// Runs a command that must succeed; returns its stdout.

@@ -1,0 +1,352 @@
+//! End to end: distributions through terraform — publishing, regions added and removed,
+//! import, drift of a region removed outside Terraform, the frozen image of a published
+//! version, and the image map data source.
+
+mod common;
+
+use common::{Registry, Tf, block_on};
+
+fn config(image_id: &str, regions: &str, image_region: &str) -> String {
+    format!(
+        r#"
+resource "imagenest_package" "base" {{
+  name        = "acme_base"
+  description = "Base image of the acme product"
+}}
+
+resource "imagenest_package_version" "v1" {{
+  package_id = imagenest_package.base.id
+  name       = "v1_0"
+  image = {{
+    type     = "custom"
+    region   = "{image_region}"
+    image_id = "{image_id}"
+  }}
+}}
+
+resource "imagenest_distribution" "v1" {{
+  version_id = imagenest_package_version.v1.id
+  regions    = {regions}
+  wait_for   = "all"
+  timeouts {{
+    create = "3m"
+    update = "3m"
+    delete = "3m"
+  }}
+}}
+
+resource "imagenest_service" "app" {{
+  name = "acme_app"
+  image_associations = {{
+    centos_7 = {{ package_id = imagenest_package.base.id }}
+  }}
+}}
+
+data "imagenest_image_map" "app" {{
+  service    = imagenest_service.app.name
+  depends_on = [imagenest_distribution.v1]
+}}
+
+output "map_json" {{
+  value = data.imagenest_image_map.app.json
+}}
+"#
+    )
+}
+
+#[test]
+fn distribution_publishes_tracks_regions_and_imports() {
+    let reg = Registry::start();
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    let image = reg.source_image("cn-hangzhou");
+    let two = r#"["cn-hangzhou", "ap-southeast-1"]"#;
+    tf.config(&config(&image, two, "cn-hangzhou"));
+    tf.apply();
+    tf.assert_no_changes();
+    let version_id = tf.state_attr("imagenest_package_version.v1", "id");
+    let version_id = version_id.as_str().unwrap().to_string();
+
+    // Creating the distribution published the version.
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert_eq!(
+        tf.state_attr("imagenest_package_version.v1", "status"),
+        "published"
+    );
+    let map: serde_json::Value =
+        serde_json::from_str(tf.outputs()["map_json"]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(map["service"], "acme_app");
+    assert_eq!(map["images"]["centos_7"]["package"], "acme_base");
+    let regions = map["images"]["centos_7"]["regions"]
+        .as_object()
+        .map(|m| m.len());
+    assert_eq!(regions, Some(2), "{map}");
+
+    // Import by the version's ID.
+    tf.ok(&["state", "rm", "-no-color", "imagenest_distribution.v1"]);
+    tf.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "imagenest_distribution.v1",
+        &version_id,
+    ]);
+    // Import knows no `timeouts`: one in-place change that touches nothing remote.
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy") && !plan.contains("region_images ="),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_no_changes();
+
+    // wait_for = "none" returns at once; the copy goes on.
+    let none =
+        config(&image, two, "cn-hangzhou").replace("wait_for   = \"all\"", "wait_for   = \"none\"");
+    tf.config(&none);
+    tf.apply();
+    tf.config(&config(&image, two, "cn-hangzhou"));
+    tf.apply();
+    tf.assert_no_changes();
+
+    // A published version's image is frozen: a new image replaces the version.
+    tf.config(&config("m-another0image0id000", two, "cn-hangzhou"));
+    let (_, plan) = tf.plan();
+    assert!(
+        plan.contains("imagenest_package_version.v1 must be replaced")
+            && plan.contains("forces replacement"),
+        "{plan}"
+    );
+    tf.config(&config(&image, two, "cn-hangzhou"));
+
+    // A region removed outside Terraform shows as a change and comes back.
+    block_on(
+        reg.client()
+            .set_distribution_regions(&version_id, &["cn-hangzhou".to_string()]),
+    )
+    .unwrap();
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("imagenest_distribution.v1 will be updated in-place")
+            && plan.contains("ap-southeast-1"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_no_changes();
+
+    // Adding a region copies only that one.
+    tf.config(&config(
+        &image,
+        r#"["cn-hangzhou", "ap-southeast-1", "cn-shanghai"]"#,
+        "cn-hangzhou",
+    ));
+    tf.apply();
+    tf.assert_no_changes();
+    let d = block_on(reg.client().distribution(&version_id)).unwrap();
+    let mut regions: Vec<_> = d.regions.iter().map(|r| r.region.as_str()).collect();
+    regions.sort();
+    assert_eq!(regions, ["ap-southeast-1", "cn-hangzhou", "cn-shanghai"]);
+
+    tf.destroy();
+    assert!(
+        block_on(reg.client().package("acme_base"))
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+fn waiting_config(image_id: &str, regions: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "imagenest_package" "base" {{
+  name        = "acme_base"
+  description = "Base image of the acme product"
+}}
+
+resource "imagenest_package_version" "v1" {{
+  package_id = imagenest_package.base.id
+  name       = "v1_0"
+  image = {{
+    type     = "custom"
+    region   = "cn-hangzhou"
+    image_id = "{image_id}"
+  }}
+}}
+
+resource "imagenest_distribution" "v1" {{
+  version_id = imagenest_package_version.v1.id
+  regions    = {regions}
+  timeouts {{
+    create = "5m"
+    delete = "3m"
+  }}
+}}
+{extra}
+"#
+    )
+}
+
+const REGION_IMAGE: &str = r#"
+data "imagenest_region_image" "sg" {
+  package = imagenest_package.base.name
+  region  = "ap-southeast-1"
+  depends_on = [imagenest_distribution.v1]
+}
+
+output "sg_image" {
+  value = data.imagenest_region_image.sg.image_id
+}
+
+output "sg_version" {
+  value = data.imagenest_region_image.sg.version_name
+}
+
+output "images" {
+  value = imagenest_distribution.v1.region_images
+}
+"#;
+
+/// A region that fails makes the apply fail naming it, keeps the region that worked, and
+/// the next apply copies only the failed region again.
+#[test]
+fn failed_regions_are_reported_kept_apart_and_retried() {
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    let image = reg.source_image("cn-hangzhou");
+    reg.set_sim_faults(r#"{"down_regions": ["ap-southeast-1"]}"#);
+    tf.config(&waiting_config(
+        &image,
+        r#"["cn-hangzhou", "ap-southeast-1"]"#,
+        "",
+    ));
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        out.contains("Distribution to ap-southeast-1 failed"),
+        "{out}"
+    );
+    assert!(!out.contains("Distribution to cn-hangzhou failed"), "{out}");
+    let version_id = tf
+        .state_attr("imagenest_package_version.v1", "id")
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = block_on(reg.client().distribution(&version_id)).unwrap();
+    let hangzhou = before
+        .region_images
+        .get("cn-hangzhou")
+        .cloned()
+        .expect("cn-hangzhou was copied");
+    let status = tf.state_attr("imagenest_distribution.v1", "region_status");
+    assert_eq!(status["ap-southeast-1"]["status"], "failed", "{status}");
+
+    reg.set_sim_faults(r#"{"down_regions": []}"#);
+    tf.config(&waiting_config(
+        &image,
+        r#"["cn-hangzhou", "ap-southeast-1"]"#,
+        REGION_IMAGE,
+    ));
+    tf.apply();
+    tf.assert_no_changes();
+    let after = block_on(reg.client().distribution(&version_id)).unwrap();
+    assert_eq!(
+        after.region_images.get("cn-hangzhou"),
+        Some(&hangzhou),
+        "cn-hangzhou was copied again"
+    );
+    assert_eq!(after.region_images.len(), 2);
+    let outputs = tf.outputs();
+    assert_eq!(
+        outputs["sg_image"]["value"],
+        after.region_images["ap-southeast-1"].as_str()
+    );
+    assert_eq!(outputs["sg_version"]["value"], "v1_0");
+    assert_eq!(outputs["images"]["value"]["cn-hangzhou"], hangzhou.as_str());
+    tf.destroy();
+}
+
+/// Ctrl-C during a long copy: terraform sends StopProvider, the apply ends promptly with
+/// the progress so far, and destroy still cleans up.
+#[test]
+fn interrupt_stops_a_long_distribution() {
+    use std::io::BufRead;
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    // 2,000 GiB at the sim's 2 GiB/s: over 15 minutes per copy.
+    let image = reg.source_image_sized("cn-hangzhou", 2000);
+    tf.config(&waiting_config(&image, r#"["ap-southeast-1"]"#, ""));
+    let mut child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("terraform output");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("imagenest_distribution.v1: Still creating") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the distribution never started:\n{seen}"
+        );
+    }
+    let interrupted = std::time::Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = common::wait_until(
+        "terraform to stop",
+        std::time::Duration::from_secs(60),
+        || child.try_wait().unwrap(),
+    );
+    assert!(!status.success());
+    assert!(
+        interrupted.elapsed() < std::time::Duration::from_secs(20),
+        "stopping took {:?}",
+        interrupted.elapsed()
+    );
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("Distribution interrupted"), "{seen}\n{err}");
+    tf.destroy();
+    assert!(
+        block_on(reg.client().package("acme_base"))
+            .unwrap_err()
+            .is_not_found()
+    );
+}
