@@ -94,8 +94,12 @@ fn distribution_publishes_tracks_regions_and_imports() {
         "-input=false",
         "-no-color",
         "imagenest_distribution.v1",
-        &version_id,
+        "acme_base/v1_0",
     ]);
+    assert_eq!(
+        tf.state_attr("imagenest_distribution.v1", "id"),
+        version_id.as_str()
+    );
     // Import knows no `timeouts`: one in-place change that touches nothing remote.
     let (code, plan) = tf.plan();
     assert_eq!(code, 2, "{plan}");

@@ -414,9 +414,11 @@ impl Resource<Client> for DistributionResource {
     }
 
     async fn import(&self, ctx: &Ctx<Client>, id: &str) -> Result<Value, Diagnostics> {
+        // The version's ID, or `PACKAGE/VERSION`.
+        let version = super::find_version(&ctx.client, id).await?;
         let d = ctx
             .client
-            .distribution(id)
+            .distribution(&version.id)
             .await
             .map_err(|e| api_error(&format!("import distribution {id:?}"), &e, &[]))?;
         if d.regions.is_empty() {

@@ -49,3 +49,30 @@ pub(crate) fn optional_string(remote: &str, prior: &Value) -> Value {
 pub(crate) fn known_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.get(name).as_str()
 }
+
+/// A version named by its ID or by `PACKAGE/VERSION` (names or IDs), for imports.
+pub(crate) async fn find_version(
+    client: &imagenest_client::Client,
+    id: &str,
+) -> Result<imagenest_core::version::Version, Diagnostics> {
+    match id.split_once('/') {
+        Some((package, name)) => {
+            let list = client
+                .all_versions(package)
+                .await
+                .map_err(|e| api_error(&format!("import {id:?}"), &e, &[]))?;
+            list.into_iter()
+                .find(|v| v.name == name || v.id == name)
+                .ok_or_else(|| {
+                    Diagnostics::from_error(
+                        format!("Cannot import {id:?}"),
+                        format!("Package {package:?} has no version named {name:?}."),
+                    )
+                })
+        }
+        None => client
+            .version(id)
+            .await
+            .map_err(|e| api_error(&format!("import {id:?}"), &e, &[])),
+    }
+}

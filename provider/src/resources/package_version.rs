@@ -251,25 +251,7 @@ impl Resource<Client> for VersionResource {
 
     async fn import(&self, ctx: &Ctx<Client>, id: &str) -> Result<Value, Diagnostics> {
         // `PACKAGE/VERSION` (names or IDs) or a version ID.
-        let found = match id.split_once('/') {
-            Some((package, name)) => match ctx.client.all_versions(package).await {
-                Ok(list) => list
-                    .into_iter()
-                    .find(|v| v.name == name || v.id == name)
-                    .ok_or_else(|| {
-                        Diagnostics::from_error(
-                            format!("Cannot import version {id:?}"),
-                            format!("Package {package:?} has no version named {name:?}."),
-                        )
-                    }),
-                Err(e) => Err(api_error(&format!("import version {id:?}"), &e, &[])),
-            },
-            None => ctx
-                .client
-                .version(id)
-                .await
-                .map_err(|e| api_error(&format!("import version {id:?}"), &e, &[])),
-        }?;
+        let found = super::find_version(&ctx.client, id).await?;
         Ok(to_state(&found, &Value::Null))
     }
 }
