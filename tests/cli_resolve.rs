@@ -330,3 +330,27 @@ fn large_templates_are_mapped_and_rewritten_in_place() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("binary"));
 }
+
+#[test]
+fn check_reports_region_image_get_att_as_information() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  BaseImage:\n    Type: Custom::RegionImage\n    Properties:\n      Package: acme_base\n  Web:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId:\n        Fn::GetAtt: [BaseImage, ImageId]\n";
+    let path = dir.path().join("stack.yaml");
+    std::fs::write(&path, template).unwrap();
+    let out = run(bin().arg("check").arg(&path));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("resolved at deploy time by the registry's ROS custom resource endpoint"),
+        "{text}"
+    );
+    assert!(!text.contains("error:"), "{text}");
+    // The same GetAtt of anything else is still the Compute Nest limit.
+    std::fs::write(
+        &path,
+        template.replace("[BaseImage, ImageId]", "[OtherStack, ImageId]"),
+    )
+    .unwrap();
+    let out = run(bin().arg("check").arg(&path));
+    assert_eq!(code(&out), 1);
+}

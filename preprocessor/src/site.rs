@@ -77,6 +77,12 @@ impl SiteValue {
 }
 
 impl SiteValue {
+    /// Whether the site breaks the literal rule (a finding for `check` and `resolve`). Sites
+    /// resolved at deploy time by the registry's ROS endpoint are information, not findings.
+    pub fn is_problem(&self) -> bool {
+        matches!(self, SiteValue::NonLiteral(n) if n.kind != NonLiteralKind::RegionImage)
+    }
+
     /// The literal, if the site holds one.
     pub fn literal(&self) -> Option<&str> {
         match self {
@@ -116,6 +122,9 @@ pub enum NonLiteralKind {
     Conditional,
     /// No value, a number, a collection, or something else.
     Other,
+    /// `Fn::GetAtt: [X, ImageId]` of a `Custom::RegionImage` resource `X`: resolved at deploy time
+    /// by the registry's ROS custom resource endpoint. Information, not a problem.
+    RegionImage,
 }
 
 impl NonLiteralKind {
@@ -135,6 +144,7 @@ impl NonLiteralKind {
             NonLiteralKind::FunctionCall => "function-call",
             NonLiteralKind::Conditional => "conditional",
             NonLiteralKind::Other => "other",
+            NonLiteralKind::RegionImage => "region-image",
         }
     }
 }

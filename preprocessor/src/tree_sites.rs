@@ -52,6 +52,8 @@ pub(crate) struct TreeSites<'t> {
     candidates: Vec<Candidate>,
     open: Option<(usize, usize)>,
     params: HashMap<String, String>,
+    /// Logical IDs of `Custom::RegionImage` resources (the registry's ROS custom resource).
+    region_images: std::collections::HashSet<String>,
     tf_vars: HashMap<String, String>,
     pub workspace: Vec<WorkspaceFile>,
 }
@@ -74,6 +76,7 @@ impl<'t> TreeSites<'t> {
             candidates: Vec::with_capacity(bound),
             open: None,
             params: HashMap::new(),
+            region_images: std::collections::HashSet::new(),
             tf_vars: HashMap::new(),
             workspace: Vec::new(),
         }
@@ -172,6 +175,22 @@ impl<'t> TreeSites<'t> {
                 let literal = scalar::decode(self.text, style, node.span.clone());
                 (SiteValue::Literal { literal }, self.literal_quoting(node))
             }
+            (NodeKind::Scalar(style), Some("!GetAtt"))
+                if self.region_images.contains(
+                    scalar::decode(self.text, style, node.span.clone())
+                        .split('.')
+                        .next()
+                        .unwrap_or_default(),
+                ) =>
+            {
+                let arg = scalar::decode(self.text, style, node.span.clone());
+                non(
+                    NonLiteralKind::RegionImage,
+                    format!("!GetAtt {arg}"),
+                    "resolved at deploy time by the registry's ROS custom resource endpoint (a Custom::RegionImage)".into(),
+                    None,
+                )
+            }
             (NodeKind::Scalar(style), Some(t)) => {
                 let arg = scalar::decode(self.text, style, node.span.clone());
                 let hint = if t == "!Ref" {
@@ -212,6 +231,26 @@ impl<'t> TreeSites<'t> {
                         format!("Ref: {target}"),
                         format!("`Ref` is resolved at deploy time; {LIMIT}"),
                         Some(param_hint(&target)),
+                    )
+                }
+                Some("Fn::GetAtt")
+                    if c.mapping
+                        .as_deref()
+                        .and_then(|m| m.1.as_deref())
+                        .is_some_and(|t| self.region_images.contains(t)) =>
+                {
+                    let target = c
+                        .mapping
+                        .as_deref()
+                        .and_then(|m| m.1.clone())
+                        .unwrap_or_default();
+                    non(
+                        NonLiteralKind::RegionImage,
+                        format!("Fn::GetAtt: [{target}, ImageId]"),
+                        format!(
+                            "resolved at deploy time by the registry's ROS custom resource endpoint (`{target}` is a Custom::RegionImage)"
+                        ),
+                        None,
                     )
                 }
                 Some(f) if f.starts_with("Fn::") => non(
@@ -294,15 +333,26 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                 self.open = None;
             } else if path.len() == depth + 1 {
                 let first = path[depth].as_str().map(str::to_string);
-                let target = if first.as_deref() == Some("Ref") {
-                    self.scalar_value(node)
-                } else {
-                    None
+                let target = match first.as_deref() {
+                    Some("Ref") => self.scalar_value(node),
+                    // `Fn::GetAtt: BaseImage.ImageId`.
+                    Some("Fn::GetAtt") => self
+                        .scalar_value(node)
+                        .map(|v| v.split('.').next().unwrap_or_default().to_string()),
+                    _ => None,
                 };
                 let c = &mut self.candidates[idx];
                 if c.mapping.is_none() {
                     if let Some(first) = first {
                         c.mapping = Some(Box::new((first, target)));
+                    }
+                }
+            } else if path.len() == depth + 2 && path[depth].is("Fn::GetAtt") {
+                // `Fn::GetAtt: [BaseImage, ImageId]`: the first item names the resource.
+                let value = self.scalar_value(node);
+                if let Some(m) = self.candidates[idx].mapping.as_deref_mut() {
+                    if m.0 == "Fn::GetAtt" && m.1.is_none() {
+                        m.1 = value;
                     }
                 }
             }
@@ -332,6 +382,9 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     };
                     if let Some(i) = *cur_index {
                         self.resources[i].ty = t.clone();
+                    }
+                    if t.as_deref() == Some("Custom::RegionImage") {
+                        self.region_images.insert(cur_id.to_string());
                     }
                     *cur_ty = t;
                     return;

@@ -41,11 +41,13 @@ fn check(
     let (scanned, failed) = common::scan_all(inputs, format, opts);
     let mut findings = 0usize;
     let mut literals = 0usize;
+    let mut deploy_time = 0usize;
     for s in &scanned {
         for site in &s.sites {
             match site.value {
                 SiteValue::Literal { .. } => literals += 1,
-                SiteValue::NonLiteral(_) => findings += 1,
+                ref v if v.is_problem() => findings += 1,
+                SiteValue::NonLiteral(_) => deploy_time += 1,
             }
         }
     }
@@ -57,14 +59,21 @@ fn check(
             }
             for s in &scanned {
                 for site in &s.sites {
-                    let error = site.value.literal().is_none();
+                    let error = site.value.is_problem();
                     println!("{}", common::site_line(&s.input.name, site, None, error));
                 }
             }
             println!(
-                "{} image sites in {} files: {literals} literal, {findings} not literal{}",
-                literals + findings,
+                "{} image sites in {} files: {literals} literal, {findings} not literal{}{}",
+                literals + findings + deploy_time,
                 scanned.len(),
+                if deploy_time > 0 {
+                    format!(
+                        ", {deploy_time} resolved at deploy time by the registry's ROS endpoint"
+                    )
+                } else {
+                    String::new()
+                },
                 if failed.is_empty() {
                     String::new()
                 } else {
@@ -90,7 +99,7 @@ fn check(
                         file: &s.input.name,
                         site,
                         outcome: None,
-                        error: site.value.literal().is_none(),
+                        error: site.value.is_problem(),
                     })
                     .collect();
                 files.push(FileReport {

@@ -183,7 +183,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let is_error = |site: &imagenest_preprocessor::ImageSite, o: &Outcome| match o {
-        Outcome::NonLiteral | Outcome::Failed { .. } => true,
+        Outcome::NonLiteral => site.value.is_problem(),
+        Outcome::Failed { .. } => true,
         Outcome::Unassociated => args.strict,
         Outcome::Replaced { .. } => site.value.literal().is_none(),
     };
