@@ -23,12 +23,10 @@ use imagenest_client::Client;
 use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
-    distribution::RegionStatus,
     package::NewPackage,
     service::{Association, NewService, Visibility},
     version::{ImageSource, NewVersion},
 };
-use imagenest_registry::store::{CopyUpdate, Store};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -53,7 +51,14 @@ impl Drop for Server {
 
 fn start_server(dir: &Path) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_imagenest"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sim-speed",
+            "0",
+            "--data-dir",
+        ])
         .arg(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -246,23 +251,53 @@ fn main() {
     // Seed resolution: one package distributed to every region, a service whitelisting 10 customers.
     let customers: Vec<String> = rt.block_on(async {
         let acme = Client::new(&server.endpoint, Some(&vendor)).unwrap();
+        // A real image in the embedded sim cloud, distributed to every region by the engine.
+        let out = Command::new(env!("CARGO_BIN_EXE_imagenest"))
+            .args([
+                "sim-cloud",
+                "image",
+                "create",
+                "--account",
+                "acme",
+                "--region",
+                "cn-hangzhou",
+                "--name",
+                "bench",
+                "--size-gib",
+                "20",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .output()
+            .expect("seed a sim image");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let p = acme.package("bench_pkg_0").await.unwrap();
-        let v = &acme.all_versions(&p.id).await.unwrap()[0];
+        let v = acme
+            .create_version(
+                &p.id,
+                &NewVersion {
+                    name: "v_real".into(),
+                    description: String::new(),
+                    image: ImageSource::Custom {
+                        region: "cn-hangzhou".into(),
+                        image_id: image,
+                    },
+                },
+            )
+            .await
+            .unwrap();
         acme.set_distribution_regions(&v.id, &["all".to_string()])
             .await
             .unwrap();
-        let store = Store::open_sqlite(&dir.path().join("imagenest.db"))
-            .await
-            .unwrap();
-        let regions = acme.regions().await.unwrap().regions;
-        for (i, r) in regions.iter().enumerate() {
-            let up = CopyUpdate {
-                status: RegionStatus::Available,
-                progress: 100,
-                image_id: Some(format!("m-bench{i:015}")),
-                error: None,
-            };
-            store.update_region_copy(&v.id, &r.id, &up).await.unwrap();
+        while acme.distribution(&v.id).await.unwrap().status
+            != imagenest_core::distribution::DistributionStatus::Available
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let names: Vec<String> = (0..10).map(|i| format!("cust{i}")).collect();
         let mut tokens = Vec::new();
