@@ -29,10 +29,18 @@ pub struct Package {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPackage {
+    /// 3–128 letters, digits and `_`; unique per owner; cannot change.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 128, pattern = "^[A-Za-z0-9_]{3,128}$")
+    )]
     pub name: String,
+    /// 10–500 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 500))]
     pub description: String,
     #[serde(default)]
     pub resource_group: String,
+    /// At most 20 pairs.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
 }

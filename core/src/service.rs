@@ -76,6 +76,11 @@ pub struct Service {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewService {
+    /// 3–128 letters, digits, `_` and `-`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 128, pattern = "^[A-Za-z0-9_-]{3,128}$")
+    )]
     pub name: String,
     #[serde(default)]
     pub visibility: Visibility,

@@ -101,6 +101,11 @@ pub struct Version {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewVersion {
+    /// 3–50 letters, digits and `_`, unique within the package; `latest` is reserved.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 50, pattern = "^[A-Za-z0-9_]{3,50}$")
+    )]
     pub name: String,
     #[serde(default)]
     pub description: String,
