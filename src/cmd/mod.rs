@@ -1,8 +1,10 @@
 //! Subcommands of `imagenest`: each lives in its own file with its `Args` and `run`.
 
 mod check;
+mod completions;
 mod connect;
 mod distribution;
+mod quickstart;
 mod resolve;
 mod serve;
 mod sim_cloud;
@@ -53,6 +55,10 @@ enum Command {
     /// Run or seed the local stand-in for Alibaba Cloud ECS.
     #[command(subcommand)]
     SimCloud(sim_cloud::Command),
+    /// Run the whole story on this machine: registry, sim cloud, terraform apply, resolve, destroy.
+    Quickstart(quickstart::Args),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(completions::Args),
 }
 
 /// Runs the parsed command and turns its outcome into the process exit code.
@@ -67,6 +73,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Resolve(args) => resolve::run(args),
         Command::Check(args) => check::run(args),
         Command::SimCloud(cmd) => sim_cloud::run(cmd),
+        Command::Quickstart(args) => quickstart::run(args),
+        Command::Completions(args) => completions::run(args),
     };
     match outcome {
         Ok(code) => code,
