@@ -42,8 +42,8 @@ pub struct Args {
     /// Leave the registry, its data and the Terraform state in place and print how to reach them.
     #[arg(long)]
     keep: bool,
-    /// Copy speed of the embedded sim cloud in GiB/s (the source image is 20 GiB; each region
-    /// copies it twice: into the delivery account, then into the region).
+    /// Copy speed of the embedded sim cloud in GiB/s (the source image is 20 GiB; it is copied
+    /// into the delivery account first, then into every region).
     #[arg(long, default_value_t = 5.0, value_name = "GIB_PER_S")]
     sim_speed: f64,
     /// Repository root holding examples/quickstart and examples/templates
@@ -52,7 +52,7 @@ pub struct Args {
     repo: Option<PathBuf>,
     /// The provider binary to use [default: terraform-provider-imagenest next to this binary,
     /// built with cargo first when the repository is at hand].
-    #[arg(long, value_name = "FILE", env = "IMAGENEST_PROVIDER_BIN")]
+    #[arg(long, value_name = "FILE", env = "IMAGENEST_PROVIDER_BIN", hide_env_values = true)]
     provider: Option<PathBuf>,
 }
 
