@@ -268,7 +268,9 @@ impl Store {
     pub async fn write_job(&self, owner: &str, job: &CopyJob, how: &JobWrite) -> Result<bool> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE region_copies SET status = $1, progress = $2, image_id = $3, error = $4, copy_serial = $5, copy_requested = $6,
+            // A region removed while its job was leased stays `deleting` (the job's other fields,
+            // such as a finished copy's image ID, are still written so the delete finds it).
+            "UPDATE region_copies SET status = CASE WHEN status = 'deleting' THEN status ELSE $1 END, progress = $2, image_id = $3, error = $4, copy_serial = $5, copy_requested = $6,
                  attempts = $7, next_attempt_at = $8, updated_at = $9,
                  share_dirty = CASE WHEN $10 >= 0 AND share_dirty = $10 THEN 0 ELSE share_dirty END,
                  lease_owner = CASE WHEN $11 = 1 THEN NULL ELSE lease_owner END,
