@@ -52,7 +52,12 @@ pub struct Args {
     repo: Option<PathBuf>,
     /// The provider binary to use [default: terraform-provider-imagenest next to this binary,
     /// built with cargo first when the repository is at hand].
-    #[arg(long, value_name = "FILE", env = "IMAGENEST_PROVIDER_BIN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "IMAGENEST_PROVIDER_BIN",
+        hide_env_values = true
+    )]
     provider: Option<PathBuf>,
 }
 
