@@ -22,7 +22,8 @@ pub const EXIT_USAGE: u8 = 2;
 #[command(
     name = "imagenest",
     version,
-    about = "Distribute VM images to every region and resolve template image IDs per region"
+    about = "Distribute VM images to every region and resolve template image IDs per region",
+    after_help = "New here? `imagenest quickstart` runs the whole story on this machine."
 )]
 pub struct Cli {
     #[command(subcommand)]
