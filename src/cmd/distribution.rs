@@ -20,6 +20,7 @@ pub enum Command {
         watch: bool,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -29,6 +30,7 @@ pub enum Command {
         version: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

@@ -69,16 +69,19 @@ enum Output {
 
 #[derive(Debug, clap::Args)]
 pub struct CreateArgs {
+    /// Data directory of the sim cloud (a running one is used through its admin API).
     #[arg(long, default_value = ".imagenest")]
     data_dir: PathBuf,
     /// Owner account name (created on demand).
     #[arg(long)]
     account: String,
+    /// Region ID of the image, e.g. cn-hangzhou.
     #[arg(long)]
     region: String,
     /// Image name, 2-128 characters.
     #[arg(long)]
     name: String,
+    /// Image size in GiB (copy time is proportional to it).
     #[arg(long, default_value_t = 20)]
     size_gib: u64,
     /// Do not share the image with the delivery account.
@@ -87,22 +90,26 @@ pub struct CreateArgs {
     /// Also share with this account (repeatable).
     #[arg(long = "share-with")]
     share_with: Vec<String>,
+    /// Print as text or as JSON (for scripts).
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
+    /// Data directory of the sim cloud (a running one is used through its admin API).
     #[arg(long, default_value = ".imagenest")]
     data_dir: PathBuf,
     /// Only images owned by this account name.
     #[arg(long)]
     account: Option<String>,
+    /// Only images in this region.
     #[arg(long)]
     region: Option<String>,
     /// Include marketplace images.
     #[arg(long)]
     marketplace: bool,
+    /// Print as text or as JSON (for scripts).
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
 }

@@ -22,7 +22,7 @@ pub enum Command {
         /// A token valid only on the ROS custom resource endpoint.
         #[arg(long)]
         ros: bool,
-        /// Cloud account ID that images are shared with for this account [default: the account name].
+        /// Cloud account ID that images are shared with for this account [default: the sim cloud's ID for the name, or the name itself with a real cloud].
         #[arg(long)]
         cloud_account_id: Option<String>,
         /// What the token is for.
@@ -30,6 +30,7 @@ pub enum Command {
         description: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -37,6 +38,7 @@ pub enum Command {
     List {
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

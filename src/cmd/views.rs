@@ -10,6 +10,7 @@ pub enum PackageCommand {
     List {
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -18,6 +19,7 @@ pub enum PackageCommand {
         package: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -30,6 +32,7 @@ pub enum VersionCommand {
         package: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -38,6 +41,7 @@ pub enum VersionCommand {
         version: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -49,6 +53,7 @@ pub enum ServiceCommand {
     List {
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -57,6 +62,7 @@ pub enum ServiceCommand {
         service: String,
         #[command(flatten)]
         registry: RegistryArgs,
+        /// Print as text or as JSON (for scripts).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
