@@ -74,8 +74,8 @@ async fn answer(st: &AppState, key: &ResolveKey) -> Result<Resolution, ApiError>
             ),
         ));
     }
-    let (package, _) = lookup::package(st, &key.caller, &key.package, Intent::Resolve).await?;
-    let facts = st.store.resolution_facts(&package).await?;
+    let (package, access) = lookup::package(st, &key.caller, &key.package, Intent::Resolve).await?;
+    let facts = st.store.resolution_facts_with(&package, access).await?;
     let r = resolve::resolve(
         &facts,
         &Selector::parse(&key.version),

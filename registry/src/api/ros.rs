@@ -177,12 +177,12 @@ async fn region_image(
             "unknown region `{region}`: the registry's cloud does not offer it"
         ));
     }
-    let (pkg, _) = lookup::package(st, caller, &package, Intent::Resolve)
+    let (pkg, access) = lookup::package(st, caller, &package, Intent::Resolve)
         .await
         .map_err(reason)?;
     let facts = st
         .store
-        .resolution_facts(&pkg)
+        .resolution_facts_with(&pkg, access)
         .await
         .map_err(|e| reason(e.into()))?;
     let r = resolve::resolve(&facts, &Selector::parse(&version), &region, caller)

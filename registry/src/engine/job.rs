@@ -136,7 +136,7 @@ async fn retry_or_fail<D>(sh: &Shared<D>, job: &mut CopyJob, what: &str, err: &C
             job.copy_requested = false;
         }
         let cleanup = if job.copy_requested {
-            cleanup_for(job)
+            Some(cleanup_for(job))
         } else {
             None
         };
@@ -163,9 +163,9 @@ async fn retry_or_fail<D>(sh: &Shared<D>, job: &mut CopyJob, what: &str, err: &C
     .map(drop)
 }
 
-fn cleanup_for(job: &CopyJob) -> Option<CleanupJob> {
+fn cleanup_for(job: &CopyJob) -> CleanupJob {
     let (source_region, source_image_id) = copy_source(job).unwrap_or_default();
-    Some(CleanupJob {
+    CleanupJob {
         id: String::new(),
         region: job.region.clone(),
         image_id: job.image_id.clone(),
@@ -174,7 +174,7 @@ fn cleanup_for(job: &CopyJob) -> Option<CleanupJob> {
         source_region,
         source_image_id,
         attempts: 0,
-    })
+    }
 }
 
 async fn start<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
@@ -463,7 +463,7 @@ fn status_word(s: &ImageStatus) -> &str {
 
 /// The cloud ended a copy without an image: start a new copy (a new token) or give up.
 async fn copy_failed<D>(sh: &Shared<D>, job: &mut CopyJob, reason: String) -> Step {
-    let cleanup = cleanup_for(job);
+    let cleanup = Some(cleanup_for(job));
     job.attempts += 1;
     if job.attempts >= sh.config.max_copy_failures.max(1) {
         return fail(
@@ -603,17 +603,7 @@ async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &S
 /// A removed region: delete its copy from the cloud, then the row.
 async fn delete_row<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
     if job.copy_requested && !matches!(job.source, JobSource::Marketplace { .. }) {
-        let (source_region, source_image_id) = copy_source(job).unwrap_or_default();
-        let target = CleanupJob {
-            id: String::new(),
-            region: job.region.clone(),
-            image_id: job.image_id.clone(),
-            client_token: job.client_token(),
-            image_name: image_name(job),
-            source_region,
-            source_image_id,
-            attempts: job.attempts,
-        };
+        let target = cleanup_for(job);
         match delete_cloud_copy(sh, &target).await {
             Ok(()) => {}
             Err(e) => {

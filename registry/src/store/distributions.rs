@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use imagenest_core::{
+    access::PackageAccess,
     distribution::{Distribution, RegionCopy, RegionStatus},
     package::Package,
     resolve::{PackageFacts, VersionFacts},
@@ -233,6 +234,15 @@ impl Store {
     /// Everything resolution needs to know of a package: access, versions and their copies.
     pub async fn resolution_facts(&self, package: &Package) -> Result<PackageFacts> {
         let access = self.package_access(&package.id).await?;
+        self.resolution_facts_with(package, access).await
+    }
+
+    /// `resolution_facts` for a caller that already read the package's access (a lookup does).
+    pub async fn resolution_facts_with(
+        &self,
+        package: &Package,
+        access: PackageAccess,
+    ) -> Result<PackageFacts> {
         let rows = sqlx::query(
             "SELECT v.id, v.name, v.status, v.published_seq, v.image,
                     c.region AS c_region, c.status AS c_status, c.progress AS c_progress, c.image_id AS c_image_id, c.error AS c_error
