@@ -31,30 +31,9 @@ pub fn require_terraform() {
 }
 
 /// `terraform-provider-imagenest` next to the `imagenest` binary under test, brought up to date
-/// with `cargo build` once per test process (same target dir and profile).
+/// once per test process (see `imagenest_testkit::bins`).
 pub fn provider_bin() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let profile_dir = Path::new(IMAGENEST).parent().expect("target/<profile>");
-        let target = profile_dir.parent().expect("target dir");
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "terraform-provider-imagenest"])
-            .current_dir(root())
-            .env("CARGO_TARGET_DIR", target);
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build for the provider");
-        assert!(
-            status.success(),
-            "building the provider failed: run `cargo build -p terraform-provider-imagenest`"
-        );
-        let bin = profile_dir.join("terraform-provider-imagenest");
-        assert!(bin.is_file(), "no provider binary at {}", bin.display());
-        bin
-    })
-    .clone()
+    imagenest_testkit::bins::workspace_bin("terraform-provider-imagenest")
 }
 
 /// A Terraform CLI config in `dir` that takes `imagenest/imagenest` from the built provider.

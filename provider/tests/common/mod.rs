@@ -2,7 +2,7 @@
 //! built provider through `dev_overrides` (no `terraform init`).
 //!
 //! The registry binary is `IMAGENEST_BIN` when set, else `target/<profile>/imagenest`,
-//! which the harness builds (or finds up to date) with cargo first.
+//! which the harness brings up to date with `cargo test --workspace --no-run` first.
 
 #![allow(dead_code)]
 
@@ -28,35 +28,12 @@ pub fn wait_until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<
 }
 
 /// The `imagenest` binary: `IMAGENEST_BIN`, or `target/<profile>/imagenest` brought up to
-/// date with `cargo build` once per test process (cargo does not hold its lock while tests
-/// run, and a no-op build takes well under a second).
+/// date once per test process (see `imagenest_testkit::bins`).
 pub fn imagenest_bin() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("IMAGENEST_BIN") {
-            return PathBuf::from(p);
-        }
-        // <target>/<profile>/deps/<test-exe>
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>");
-        let target = profile_dir.parent().expect("target dir");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "imagenest", "--bin", "imagenest"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", target);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd
-            .status()
-            .expect("run cargo build for the imagenest binary");
-        assert!(status.success(), "building the imagenest binary failed");
-        profile_dir.join("imagenest")
-    })
-    .clone()
+    match std::env::var_os("IMAGENEST_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => imagenest_testkit::bins::workspace_bin("imagenest"),
+    }
 }
 
 /// A registry process with its own data directory and a vendor token for account `acme`.
