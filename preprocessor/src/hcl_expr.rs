@@ -130,7 +130,7 @@ pub(crate) fn classify(e: &str) -> Expr {
                 let text = &e[content.clone()];
                 if !has_template(text) {
                     return Expr::Heredoc {
-                        value: text.to_string(),
+                        value: heredoc_value(text, b.get(2) == Some(&b'-')),
                         content,
                     };
                 }
@@ -196,6 +196,34 @@ pub(crate) fn classify(e: &str) -> Expr {
         name: None,
         inner: None,
     }
+}
+
+/// The literal a heredoc without templates stands for: its content, with the common
+/// indentation removed for `<<-`, `$${`/`%%{` unescaped, and without the final line break(s)
+/// (an image ID never ends with one; the line break stays in the template when it is rewritten).
+fn heredoc_value(content: &str, flush: bool) -> String {
+    let lines: Vec<&str> = content.split_inclusive('\n').collect();
+    let indent = if flush {
+        lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.bytes().take_while(|&c| c == b' ' || c == b'\t').count())
+            .min()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let mut out = String::with_capacity(content.len());
+    for l in lines {
+        let n = l
+            .bytes()
+            .take(indent)
+            .take_while(|&c| c == b' ' || c == b'\t')
+            .count();
+        out.push_str(&l[n..]);
+    }
+    let out = out.replace("$${", "${").replace("%%{", "%{");
+    out.trim_end_matches(['\n', '\r']).to_string()
 }
 
 /// Whether `text` holds an unescaped `${` or `%{`.

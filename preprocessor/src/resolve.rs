@@ -204,14 +204,16 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
         }
         Quoting::HclString => whole(format!("\"{}\"", hcl_expr::escape_string(image))),
         Quoting::HclHeredoc { content } => {
+            // One line: replace its text, keeping the indentation of a `<<-` heredoc.
             let body = &text[content.clone()];
             let trimmed = body.trim_end_matches(['\n', '\r']);
-            if image.contains('\n') || trimmed.contains('\n') {
+            let lead = trimmed.len() - trimmed.trim_start_matches([' ', '\t']).len();
+            if image.contains(['\n', '\r']) || trimmed.contains('\n') || lead == trimmed.len() {
                 whole(format!("\"{}\"", hcl_expr::escape_string(image)))
             } else {
                 Ok((
-                    content.start..content.start + trimmed.len(),
-                    image.to_string(),
+                    content.start + lead..content.start + trimmed.len(),
+                    image.replace("${", "$${").replace("%{", "%%{"),
                 ))
             }
         }

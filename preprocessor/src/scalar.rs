@@ -98,6 +98,63 @@ pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> Stri
     }
 }
 
+/// What a plain scalar is when it is not a string: YAML's core schema (which JSON's `null`,
+/// `true`, `false` and numbers are part of), plus YAML 1.1's `yes`/`no`/`on`/`off`, which the
+/// Python loaders behind ROS still read as booleans. `None` for a string.
+pub(crate) fn plain_non_string(v: &str) -> Option<&'static str> {
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return Some("null"),
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "yes" | "Yes" | "YES" | "no"
+        | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => return Some("a boolean"),
+        ".nan" | ".NaN" | ".NAN" => return Some("a number"),
+        _ => {}
+    }
+    let b = v.as_bytes();
+    let unsigned = match b[0] {
+        b'+' | b'-' => &b[1..],
+        _ => b,
+    };
+    if matches!(unsigned, b".inf" | b".Inf" | b".INF") {
+        return Some("a number");
+    }
+    let hex = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_hexdigit);
+    if let Some(d) = b.strip_prefix(b"0x") {
+        return hex(d).then_some("a number");
+    }
+    if let Some(d) = b.strip_prefix(b"0o") {
+        return (!d.is_empty() && d.iter().all(|c| (b'0'..=b'7').contains(c)))
+            .then_some("a number");
+    }
+    // [0-9]+ ( . [0-9]* )? ( [eE] [-+]? [0-9]+ )?  or  . [0-9]+ ( … )?
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < unsigned.len() && unsigned[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s
+    };
+    let int = digits(&mut i);
+    let mut frac = 0;
+    if i < unsigned.len() && unsigned[i] == b'.' {
+        i += 1;
+        frac = digits(&mut i);
+    }
+    if int == 0 && frac == 0 {
+        return None;
+    }
+    if i < unsigned.len() && matches!(unsigned[i], b'e' | b'E') {
+        i += 1;
+        if i < unsigned.len() && matches!(unsigned[i], b'+' | b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    (i == unsigned.len()).then_some("a number")
+}
+
 /// Flow folding: line breaks between lines become a space, empty lines become `\n`; the
 /// whitespace around each break is dropped.
 fn fold_lines(raw: &str) -> String {
@@ -317,6 +374,33 @@ mod tests {
         assert_eq!(fold_lines("a\n  b\n\n  c"), "a b\nc");
         assert_eq!(decode_double("a \n  b"), "a b");
         assert_eq!(decode_double("a\\\n  b"), "ab");
+    }
+
+    #[test]
+    fn types_plain_scalars() {
+        for (v, want) in [
+            ("null", Some("null")),
+            ("~", Some("null")),
+            ("True", Some("a boolean")),
+            ("off", Some("a boolean")),
+            ("12345", Some("a number")),
+            ("-1.5e3", Some("a number")),
+            (".5", Some("a number")),
+            ("1.", Some("a number")),
+            ("0x1F", Some("a number")),
+            ("0o17", Some("a number")),
+            ("-.inf", Some("a number")),
+            ("centos_7", None),
+            ("1e", None),
+            ("1.2.3", None),
+            ("0x", None),
+            ("m-123", None),
+            ("-", None),
+            (".", None),
+            ("20G", None),
+        ] {
+            assert_eq!(plain_non_string(v), want, "{v}");
+        }
     }
 
     #[test]

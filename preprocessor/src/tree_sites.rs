@@ -121,6 +121,12 @@ impl<'t> TreeSites<'t> {
                 property: c.property.clone(),
                 embedded_in: None,
                 span: match c.node.kind {
+                    // An empty block scalar: just its header (`|-`), not the line break after it.
+                    NodeKind::Scalar(ScalarStyle::Block { header, .. })
+                        if c.node.span.is_empty() =>
+                    {
+                        header..block_header_end(self.text, header)
+                    }
                     NodeKind::Scalar(ScalarStyle::Block { header, .. }) => header..c.node.span.end,
                     _ => c.node.span.clone(),
                 },
@@ -171,8 +177,28 @@ impl<'t> TreeSites<'t> {
                 "the image ID is empty (null)".into(),
                 Some("write the image ID literal here".into()),
             ),
+            (NodeKind::Scalar(ScalarStyle::Plain), None)
+                if scalar::plain_non_string(&self.text[node.span.clone()]).is_some() =>
+            {
+                let raw = &self.text[node.span.clone()];
+                let what = scalar::plain_non_string(raw).unwrap_or("not a string");
+                non(
+                    NonLiteralKind::Other,
+                    raw.to_string(),
+                    format!("`{raw}` is {what} in YAML and JSON, not a string; {LIMIT}"),
+                    Some(format!(
+                        "if `{raw}` is the image ID literal, quote it: \"{raw}\""
+                    )),
+                )
+            }
             (NodeKind::Scalar(style), None | Some("!!str")) => {
-                let literal = scalar::decode(self.text, style, node.span.clone());
+                let mut literal = scalar::decode(self.text, style, node.span.clone());
+                if let ScalarStyle::Block { .. } = style {
+                    // `|` gives `centos_7\n`: an image ID never ends with a line break, so the
+                    // literal is the text without it (the block keeps it when rewritten).
+                    let keep = literal.trim_end_matches(['\n', '\r']).len();
+                    literal.truncate(keep);
+                }
                 (SiteValue::Literal { literal }, self.literal_quoting(node))
             }
             (NodeKind::Scalar(style), Some("!GetAtt"))
@@ -321,6 +347,17 @@ impl<'t> TreeSites<'t> {
     }
 }
 
+/// End of a block scalar header (`|`, `>-`, `|2+`) starting at `header`.
+fn block_header_end(text: &str, header: usize) -> usize {
+    header
+        + 1
+        + text.as_bytes()[header + 1..]
+            .iter()
+            .take(2)
+            .take_while(|b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+            .count()
+}
+
 impl<'t> TreeSink<'t> for TreeSites<'t> {
     fn document(&mut self) {
         self.open = None;
@@ -371,8 +408,12 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                     return;
                 };
                 if path.len() == 3 && path[2].is("Type") {
-                    let t = match (node.kind, &node.tag) {
-                        (NodeKind::Scalar(style), None) => {
+                    let untagged = node
+                        .tag
+                        .as_ref()
+                        .is_none_or(|t| &self.text[t.clone()] == "!!str");
+                    let t = match (node.kind, untagged) {
+                        (NodeKind::Scalar(style), true) => {
                             match scalar::key(self.text, style, node.span.clone()) {
                                 Key::Str(s) => Some(s),
                                 _ => None,

@@ -362,7 +362,12 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             if let Some(f) = self.frames.last_mut() {
                 if f.indent == col && !f.seq && !f.has_value && f.explicit {
                     f.explicit = false;
-                    return self.after_colon(p + 1, col);
+                    // `: value`, `: key: value` (a compact mapping) or `: - item`.
+                    let q = self.skip_blanks(p + 1);
+                    if self.eol_or_comment(q) {
+                        return Ok(self.next_line(q));
+                    }
+                    return self.inline_node(col + (q - p), q, col as isize);
                 }
             }
         }

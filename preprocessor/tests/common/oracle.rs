@@ -81,6 +81,21 @@ fn hcl_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> 
                 Structure::Attribute(a) if a.key.as_str() == "image_id" => {
                     let literal = match &a.value {
                         Expression::String(v) => Some(v.value().to_string()),
+                        // A heredoc without interpolations or directives is a literal; its final
+                        // line break is not part of the image ID.
+                        Expression::HeredocTemplate(h) => {
+                            let mut value = String::new();
+                            h.template
+                                .iter()
+                                .all(|e| match e {
+                                    hcl_edit::template::Element::Literal(l) => {
+                                        value.push_str(l.value());
+                                        true
+                                    }
+                                    _ => false,
+                                })
+                                .then(|| value.trim_end_matches(['\n', '\r']).to_string())
+                        }
                         _ => None,
                     };
                     let span = a.value.span().map(|r| (r.start, r.end));
@@ -123,37 +138,105 @@ fn hcl_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> 
             }
         }
     }
-    // Heredocs are literals for the scanner; the oracle sees a template. Compare them as literal.
-    for s in &mut out {
-        if s.literal.is_none() {
-            if let Some((a, b)) = s.span {
-                let src = &text[a..b];
-                if src.starts_with("<<") && !src.contains("${") && !src.contains("%{") {
-                    let content_start = src.find('\n').map_or(src.len(), |i| i + 1);
-                    let content_end = src.trim_end().rfind('\n').map_or(content_start, |i| i + 1);
-                    s.literal =
-                        Some(src[content_start..content_end.max(content_start)].to_string());
-                }
-            }
-        }
-    }
     Ok(out)
 }
 
+/// A JSON value that keeps every entry of an object, duplicate keys included (serde_json's
+/// `Value` keeps only the last one; the scanner reports every duplicate, which is the safe
+/// choice whichever one a loader keeps).
+#[derive(Debug)]
+enum Json {
+    Obj(Vec<(String, Json)>),
+    Arr(Vec<Json>),
+    Str(String),
+    Other,
+}
+
+impl Json {
+    /// The value of `key` (the last one, as JSON loaders keep it).
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn entries(&self) -> &[(String, Json)] {
+        match self {
+            Json::Obj(m) => m,
+            _ => &[],
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Json;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::Str(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Json, E> {
+                Ok(Json::Str(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Json, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(Json::Arr(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Json, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = a.next_entry()? {
+                    v.push(e);
+                }
+                Ok(Json::Obj(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> {
-    use serde_json::Value;
-    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let root: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let Value::Object(root) = &v else {
-        return Ok(out);
-    };
-    if let Some(Value::Object(res)) = root.get("Resources") {
-        for (id, r) in res {
-            let ty = r.get("Type").and_then(Value::as_str).unwrap_or("");
+    if let Some(res) = root.get("Resources") {
+        for (id, r) in res.entries() {
+            let ty = r.get("Type").and_then(Json::as_str).unwrap_or("");
             if !types.boots_image(ty) {
                 continue;
             }
-            if let Some(props) = r.get("Properties") {
+            for (k, props) in r.entries() {
+                if k != "Properties" {
+                    continue;
+                }
                 let mut found = Vec::new();
                 find_key(
                     props,
@@ -174,38 +257,29 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
             }
         }
     }
-    if let Some(Value::Object(ws)) = root.get("Workspace") {
-        for (name, body) in ws {
-            if let (true, Some(src)) = (name.ends_with(".tf"), body.as_str()) {
-                for mut s in hcl_sites(src, types)? {
-                    s.line = None;
-                    s.span = None;
-                    s.embedded = true;
-                    out.push(s);
-                }
+    if let Some(ws) = root.get("Workspace") {
+        for (name, body) in ws.entries() {
+            if let Some(src) = body.as_str() {
+                out.extend(embedded_sites(name, src, types)?);
             }
         }
     }
-    let resource_blocks: Vec<&Value> = match root.get("resource") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(v @ Value::Object(_)) => vec![v],
+    let resource_blocks: Vec<&Json> = match root.get("resource") {
+        Some(Json::Arr(a)) => a.iter().collect(),
+        Some(v @ Json::Obj(_)) => vec![v],
         _ => vec![],
     };
     for block in resource_blocks {
-        let Value::Object(by_type) = block else {
-            continue;
-        };
-        for (ty, named) in by_type {
+        for (ty, named) in block.entries() {
             if !types.boots_image(ty) {
                 continue;
             }
-            let named: Vec<&Value> = match named {
-                Value::Array(a) => a.iter().collect(),
+            let named: Vec<&Json> = match named {
+                Json::Arr(a) => a.iter().collect(),
                 v => vec![v],
             };
             for n in named {
-                let Value::Object(by_name) = n else { continue };
-                for (name, body) in by_name {
+                for (name, body) in n.entries() {
                     let mut found = Vec::new();
                     find_key(body, "image_id", &mut Vec::new(), &mut found);
                     for (path, val) in found {
@@ -229,19 +303,31 @@ fn json_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
     Ok(out)
 }
 
+/// The sites of a `Workspace` file (`main.tf`, `main.tf.json`) of a ROS template.
+fn embedded_sites(name: &str, src: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> {
+    let mut sites = if name.ends_with(".tf") {
+        hcl_sites(src, types)?
+    } else if name.ends_with(".tf.json") {
+        json_sites(src, types)?
+    } else {
+        return Ok(Vec::new());
+    };
+    for s in &mut sites {
+        s.line = None;
+        s.span = None;
+        s.embedded = true;
+    }
+    Ok(sites)
+}
+
 fn has_template(s: &str) -> bool {
     s.replace("$${", "").replace("%%{", "").contains("${") || s.replace("%%{", "").contains("%{")
 }
 
 /// Every value under `key` at any depth of `v` (through arrays), with its dotted key path.
-fn find_key<'v>(
-    v: &'v serde_json::Value,
-    key: &str,
-    path: &mut Vec<String>,
-    out: &mut Vec<(String, &'v serde_json::Value)>,
-) {
+fn find_key<'v>(v: &'v Json, key: &str, path: &mut Vec<String>, out: &mut Vec<(String, &'v Json)>) {
     match v {
-        serde_json::Value::Object(m) => {
+        Json::Obj(m) => {
             for (k, child) in m {
                 path.push(k.clone());
                 if k == key {
@@ -251,7 +337,7 @@ fn find_key<'v>(
                 path.pop();
             }
         }
-        serde_json::Value::Array(a) => {
+        Json::Arr(a) => {
             for child in a {
                 find_key(child, key, path, out);
             }
@@ -278,7 +364,7 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
     let mut doc = 0usize;
     let mut rtypes: HashMap<(usize, String), String> = HashMap::new();
     let mut cands: Vec<Cand> = Vec::new();
-    let mut workspace: Vec<String> = Vec::new();
+    let mut workspace: Vec<(String, String)> = Vec::new();
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| e.to_string())?;
         let keys = |stack: &[Frame]| -> Vec<Option<String>> {
@@ -335,8 +421,13 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
         if p.len() >= 3 && p[0] == Some("Resources") {
             if let Some(id) = p[1] {
                 if p.len() == 3 && p[2] == Some("Type") {
-                    if let Event::Scalar(v, ..) = &ev {
-                        rtypes.insert((doc, id.to_string()), v.to_string());
+                    if let Event::Scalar(v, _, _, tag) = &ev {
+                        let str_tag = tag
+                            .as_ref()
+                            .is_none_or(|t| t.suffix == "str" && t.handle != "!");
+                        if str_tag {
+                            rtypes.insert((doc, id.to_string()), v.to_string());
+                        }
                     }
                 }
                 if p.len() >= 4 && p[2] == Some("Properties") && p[p.len() - 1] == Some("ImageId") {
@@ -351,12 +442,20 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                             let str_tag = tag
                                 .as_ref()
                                 .is_some_and(|t| t.suffix == "str" && t.handle != "!");
-                            let literal = (tag.is_none() || str_tag).then(|| v.to_string());
+                            // A block scalar's final line breaks are not part of the image ID.
+                            let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                            let literal = (tag.is_none() || str_tag).then(|| {
+                                if block {
+                                    v.trim_end_matches('\n').to_string()
+                                } else {
+                                    v.to_string()
+                                }
+                            });
                             let literal = if matches!(style, ScalarStyle::Plain)
-                                && v.is_empty()
                                 && tag.is_none()
+                                && core_schema_non_string(v)
                             {
-                                // An empty plain value is YAML null, not a string.
+                                // An empty plain value is YAML null, `12` a number: not strings.
                                 None
                             } else {
                                 literal
@@ -381,9 +480,9 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                 }
             }
         }
-        if p.len() == 2 && p[0] == Some("Workspace") && p[1].is_some_and(|n| n.ends_with(".tf")) {
-            if let Event::Scalar(v, ..) = &ev {
-                workspace.push(v.to_string());
+        if p.len() == 2 && p[0] == Some("Workspace") {
+            if let (Some(name), Event::Scalar(v, ..)) = (p[1], &ev) {
+                workspace.push((name.to_string(), v.to_string()));
             }
         }
         match ev {
@@ -411,13 +510,47 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
             });
         }
     }
-    for src in workspace {
-        for mut s in hcl_sites(&src, types)? {
-            s.line = None;
-            s.span = None;
-            s.embedded = true;
-            out.push(s);
-        }
+    for (name, src) in workspace {
+        out.extend(embedded_sites(&name, &src, types)?);
     }
     Ok(out)
+}
+
+/// Whether a plain YAML scalar resolves to null, a boolean or a number (YAML 1.2 core schema,
+/// plus the YAML 1.1 booleans `yes`/`no`/`on`/`off`).
+fn core_schema_non_string(v: &str) -> bool {
+    let words = [
+        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes",
+        "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", ".nan", ".NaN",
+        ".NAN",
+    ];
+    if words.contains(&v) {
+        return true;
+    }
+    let u = v.strip_prefix(['+', '-']).unwrap_or(v);
+    if [".inf", ".Inf", ".INF"].contains(&u) {
+        return true;
+    }
+    if let Some(h) = v.strip_prefix("0x") {
+        return !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    if let Some(o) = v.strip_prefix("0o") {
+        return !o.is_empty() && o.chars().all(|c| ('0'..='7').contains(&c));
+    }
+    let (mantissa, exp) = match u.find(['e', 'E']) {
+        Some(i) => (&u[..i], Some(&u[i + 1..])),
+        None => (u, None),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    let mut parts = mantissa.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = digits(int)
+        && frac.is_none_or(digits)
+        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
+    mantissa_ok && exp_ok
 }
