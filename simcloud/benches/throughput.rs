@@ -19,7 +19,7 @@ async fn start(dir: &std::path::Path) -> SimCloud {
     let config = SimConfig {
         data_dir: dir.to_path_buf(),
         speed: CopySpeed::Instant,
-        faults: Faults::default(),
+        faults: Some(Faults::default()),
         seed: Some(1),
     };
     SimCloud::start(config, listener).await.expect("sim starts")

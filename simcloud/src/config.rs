@@ -1,6 +1,6 @@
 //! How a sim cloud runs: where its state lives, how fast copies go, which faults it injects.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,8 @@ impl CopySpeed {
     }
 }
 
-/// Injected faults; all off by default. Changeable at run time (`PUT /_sim/faults`).
+/// Injected faults; all off by default. Changeable at run time (`PUT /_sim/faults`) and kept
+/// in the sim's state, so they survive its restart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
@@ -39,6 +40,11 @@ pub struct Faults {
     pub down_regions: BTreeSet<String>,
     /// Added to every ECS API call before it is handled.
     pub latency_ms: u64,
+    /// ECS actions that fail on every call with an error code, e.g.
+    /// `{"ModifyImageSharePermission": "Throttling"}`. The code sets the HTTP status as ECS
+    /// does (`ServiceUnavailable` 503, `InternalError` 500, `*NotFound` 404, `Forbidden*` 403,
+    /// others 400), so the driver classes it as the real cloud's error.
+    pub action_errors: BTreeMap<String, String>,
 }
 
 /// Everything [`crate::SimCloud::start`] needs.
@@ -48,18 +54,20 @@ pub struct SimConfig {
     /// to `<data_dir>/sim-cloud.json`.
     pub data_dir: PathBuf,
     pub speed: CopySpeed,
-    pub faults: Faults,
+    /// Faults to start with, replacing (and saving over) the ones kept in the state; `None`
+    /// keeps the saved ones (none on a new state).
+    pub faults: Option<Faults>,
     /// Seeds the random draws (failures, throttling, IDs) for reproducible runs.
     pub seed: Option<u64>,
 }
 
 impl SimConfig {
-    /// Instant copies, no faults.
+    /// Instant copies, the saved faults (none on a new state).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         SimConfig {
             data_dir: data_dir.into(),
             speed: CopySpeed::Instant,
-            faults: Faults::default(),
+            faults: None,
             seed: None,
         }
     }

@@ -169,7 +169,8 @@ fn copy_image(
     check_image_name(&name)?;
     let size = source.size_gib;
     let now = crate::sim::now_ms();
-    let fails = sim.draw(sim.faults.failure_rate);
+    let failure_rate = sim.faults().failure_rate;
+    let fails = sim.draw(failure_rate);
     let id = model::new_image_id(&mut sim.rng);
     let image = Image {
         id: id.clone(),

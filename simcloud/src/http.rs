@@ -81,6 +81,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/_sim/accounts", post(create_account).get(list_accounts))
         .route("/_sim/images", post(create_image).get(list_images))
         .route("/_sim/faults", get(get_faults).put(put_faults))
+        .route("/_sim/copies", get(copy_stats))
         .with_state(shared)
 }
 
@@ -116,7 +117,7 @@ async fn ecs_call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let latency = shared.lock().faults.latency_ms;
+    let latency = shared.lock().faults().latency_ms;
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
@@ -169,17 +170,20 @@ fn handle_ecs(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let throttle = sim.faults.throttle_rate;
+    let throttle = sim.faults().throttle_rate;
     if sim.draw(throttle) {
         return Err(ApiError::invalid(
             "Throttling",
             "Request was denied due to request throttling.",
         ));
     }
+    if let Some(code) = sim.faults().action_errors.get(&action) {
+        return Err(crate::sim::injected_error(&action, code));
+    }
     let params = Params(params);
     for key in ["RegionId", "DestinationRegionId"] {
         if let Some(region) = params.get(key)
-            && sim.faults.down_regions.contains(region)
+            && sim.faults().down_regions.contains(region)
         {
             return Err(ApiError::new(
                 503,
@@ -272,35 +276,29 @@ async fn list_images(
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
-    Json(shared.lock().faults.clone())
+    Json(shared.lock().faults().clone())
 }
 
+/// Replaces the faults; they are saved with the state, so they survive a restart.
 async fn put_faults(
     State(shared): State<Arc<Shared>>,
     Json(faults): Json<Faults>,
 ) -> Result<Json<Faults>, AdminError> {
-    check_faults(&faults)?;
-    let mut sim = shared.lock();
-    sim.faults = faults.clone();
-    tracing::info!(?faults, "sim faults changed");
+    shared.lock().set_faults(faults.clone())?;
     Ok(Json(faults))
 }
 
-/// Rates within 0–1, known regions.
-pub fn check_faults(f: &Faults) -> Result<(), ApiError> {
-    for (name, rate) in [
-        ("failure_rate", f.failure_rate),
-        ("throttle_rate", f.throttle_rate),
-    ] {
-        if !(0.0..=1.0).contains(&rate) {
-            return Err(ApiError::invalid(
-                "InvalidParameter",
-                format!("{name} must be between 0 and 1"),
-            ));
-        }
-    }
-    for r in &f.down_regions {
-        crate::sim::check_region(r)?;
-    }
-    Ok(())
+/// What the admin API reports of the copy queues.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct CopyStats {
+    /// Per region, the most copies ever in progress at once (running and waiting).
+    pub peak_in_progress: std::collections::BTreeMap<String, usize>,
+}
+
+async fn copy_stats(State(shared): State<Arc<Shared>>) -> Json<CopyStats> {
+    let mut sim = shared.lock();
+    sim.tick();
+    Json(CopyStats {
+        peak_in_progress: sim.state.peak_in_progress.clone(),
+    })
 }

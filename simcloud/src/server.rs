@@ -121,15 +121,24 @@ impl SimCloud {
         sim.state.queue_lengths(region)
     }
 
+    /// The injected faults in force.
     pub fn faults(&self) -> Faults {
-        self.shared.lock().faults.clone()
+        self.shared.lock().faults().clone()
     }
 
-    /// Changes the injected faults (rates must be within 0–1, regions known).
+    /// Changes the injected faults (rates must be within 0–1, regions and actions known) and
+    /// saves them with the state, so a restarted sim keeps them.
     pub fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
-        http::check_faults(&faults)?;
-        self.shared.lock().faults = faults;
+        self.shared.lock().set_faults(faults)?;
         Ok(())
+    }
+
+    /// Per region, the most copies ever in progress at once (running and waiting) in this
+    /// sim's state; a client respecting the region limit keeps every value at or under 5.
+    pub fn peak_copies_in_progress(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut sim = self.shared.lock();
+        sim.tick();
+        sim.state.peak_in_progress.clone()
     }
 
     /// Stops serving, releases the data directory and waits for the server to end.

@@ -126,7 +126,6 @@ pub struct Sim {
     journal: Option<Journal>,
     pub rng: StdRng,
     pub speed: CopySpeed,
-    pub faults: Faults,
     nonces: NonceCache,
 }
 
@@ -144,9 +143,11 @@ impl Sim {
             journal: Some(journal),
             rng,
             speed: config.speed,
-            faults: config.faults.clone(),
             nonces: NonceCache::default(),
         };
+        if let Some(faults) = &config.faults {
+            sim.set_faults(faults.clone())?;
+        }
         sim.ensure_account(DELIVERY_ACCOUNT)?;
         for image in marketplace::seeded_images() {
             if !sim.state.images.contains_key(&image.id) {
@@ -179,6 +180,21 @@ impl Sim {
             && let Err(e) = journal.compact(&self.state)
         {
             tracing::warn!(error = %e, "sim journal compaction failed");
+        }
+        Ok(())
+    }
+
+    /// The injected faults in force.
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    /// Checks and saves new fault settings (a no-op when they are the ones in force).
+    pub fn set_faults(&mut self, faults: Faults) -> Result<(), ApiError> {
+        check_faults(&faults)?;
+        if faults != self.state.faults {
+            tracing::info!(?faults, "sim faults changed");
+            self.commit(Event::Faults { faults })?;
         }
         Ok(())
     }
@@ -321,6 +337,73 @@ impl Sim {
     }
 }
 
+/// The ECS actions the sim answers (and whose calls [`Faults::action_errors`] can fail).
+pub const ACTIONS: &[&str] = &[
+    "CopyImage",
+    "DescribeImages",
+    "ModifyImageSharePermission",
+    "DescribeImageSharePermission",
+    "DeleteImage",
+    "CancelCopyImage",
+    "DescribeRegions",
+];
+
+/// Rates within 0–1, known regions, known actions with a non-empty error code.
+pub fn check_faults(f: &Faults) -> Result<(), ApiError> {
+    for (name, rate) in [
+        ("failure_rate", f.failure_rate),
+        ("throttle_rate", f.throttle_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(ApiError::invalid(
+                "InvalidParameter",
+                format!("{name} must be between 0 and 1"),
+            ));
+        }
+    }
+    for r in &f.down_regions {
+        check_region(r)?;
+    }
+    for (action, code) in &f.action_errors {
+        if !ACTIONS.contains(&action.as_str()) {
+            return Err(ApiError::invalid(
+                "InvalidParameter",
+                format!(
+                    "action_errors: unknown action {action:?}; known: {}",
+                    ACTIONS.join(", ")
+                ),
+            ));
+        }
+        if code.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "InvalidParameter",
+                format!("action_errors: the error code for {action} is empty"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The error an injected `code` answers with, with the HTTP status ECS gives that code.
+pub fn injected_error(action: &str, code: &str) -> ApiError {
+    let status = if code.starts_with("ServiceUnavailable") {
+        503
+    } else if code.starts_with("InternalError") {
+        500
+    } else if code.contains("NotFound") {
+        404
+    } else if code.starts_with("Forbidden") {
+        403
+    } else {
+        400
+    };
+    ApiError::new(
+        status,
+        code,
+        format!("{action} failed with an injected {code} error."),
+    )
+}
+
 /// Fails unless `region` is one of the sim's regions.
 pub fn check_region(region: &str) -> Result<(), ApiError> {
     if imagenest_core::regions::find(region).is_none() {
@@ -343,4 +426,101 @@ pub fn check_image_name(name: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults() -> Faults {
+        Faults {
+            throttle_rate: 0.5,
+            down_regions: ["eu-west-1".to_string()].into(),
+            action_errors: [(
+                "ModifyImageSharePermission".to_string(),
+                "Throttling".to_string(),
+            )]
+            .into(),
+            ..Faults::default()
+        }
+    }
+
+    #[test]
+    fn faults_survive_a_restart_and_start_settings_override_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = SimConfig::new(dir.path());
+        config.faults = Some(faults());
+        let mut sim = Sim::open(&config).unwrap();
+        assert_eq!(*sim.faults(), faults());
+        sim.close();
+
+        // No start settings: the saved faults apply (from the compacted snapshot, too).
+        for _ in 0..2 {
+            let mut sim = Sim::open(&SimConfig::new(dir.path())).unwrap();
+            assert_eq!(*sim.faults(), faults());
+            sim.close();
+        }
+
+        // Changed at run time: saved as an event.
+        let mut sim = Sim::open(&SimConfig::new(dir.path())).unwrap();
+        let latency = Faults {
+            latency_ms: 5,
+            ..Faults::default()
+        };
+        sim.set_faults(latency.clone()).unwrap();
+        sim.close();
+        let mut sim = Sim::open(&SimConfig::new(dir.path())).unwrap();
+        assert_eq!(*sim.faults(), latency);
+        sim.close();
+
+        // Start settings replace the saved ones.
+        config.faults = Some(Faults::default());
+        let mut sim = Sim::open(&config).unwrap();
+        assert_eq!(*sim.faults(), Faults::default());
+        sim.close();
+        let sim = Sim::open(&SimConfig::new(dir.path())).unwrap();
+        assert_eq!(*sim.faults(), Faults::default());
+    }
+
+    #[test]
+    fn bad_fault_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sim = Sim::open(&SimConfig::new(dir.path())).unwrap();
+        for bad in [
+            Faults {
+                failure_rate: 1.5,
+                ..Faults::default()
+            },
+            Faults {
+                down_regions: ["mars-1".to_string()].into(),
+                ..Faults::default()
+            },
+            Faults {
+                action_errors: [("RunInstances".to_string(), "Throttling".to_string())].into(),
+                ..Faults::default()
+            },
+            Faults {
+                action_errors: [("CopyImage".to_string(), " ".to_string())].into(),
+                ..Faults::default()
+            },
+        ] {
+            assert!(sim.set_faults(bad.clone()).is_err(), "{bad:?}");
+        }
+        assert_eq!(*sim.faults(), Faults::default());
+    }
+
+    #[test]
+    fn injected_errors_carry_the_status_ecs_gives_the_code() {
+        for (code, status) in [
+            ("Throttling", 400),
+            ("ServiceUnavailable", 503),
+            ("InternalError", 500),
+            ("InvalidImageId.NotFound", 404),
+            ("Forbidden.RAM", 403),
+            ("QuotaExceed.ShareImageUser", 400),
+        ] {
+            let e = injected_error("ModifyImageSharePermission", code);
+            assert_eq!((e.status, e.code.as_str()), (status, code));
+        }
+    }
 }

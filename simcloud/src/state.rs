@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Faults;
 use crate::model::{Account, Image, Status};
 
 /// At most this many copies run at once into one region; more wait.
@@ -50,6 +51,10 @@ pub enum Event {
     Cancel {
         image_id: String,
     },
+    /// New fault settings (kept, so they survive a restart).
+    Faults {
+        faults: Faults,
+    },
 }
 
 #[derive(Debug, Default, Clone)]
@@ -70,6 +75,13 @@ pub struct State {
     pub next_seq: u64,
     /// The latest time the state was advanced to.
     pub now_ms: u64,
+    /// The injected faults in force.
+    #[serde(default)]
+    pub faults: Faults,
+    /// Per region, the most copies ever in progress at once (running and waiting): what a
+    /// client that respects the region's copy limit keeps at or under it.
+    #[serde(default)]
+    pub peak_in_progress: BTreeMap<String, usize>,
     #[serde(skip)]
     queues: HashMap<String, RegionQueue>,
     #[serde(skip)]
@@ -155,11 +167,11 @@ impl State {
                     self.tokens.insert(key, entry);
                 }
                 let region = image.region.clone();
-                self.queues
-                    .entry(region.clone())
-                    .or_default()
-                    .waiting
-                    .push_back(image.id.clone());
+                let queue = self.queues.entry(region.clone()).or_default();
+                queue.waiting.push_back(image.id.clone());
+                let in_progress = queue.running.len() + queue.waiting.len();
+                let peak = self.peak_in_progress.entry(region.clone()).or_default();
+                *peak = (*peak).max(in_progress);
                 self.images.insert(image.id.clone(), image);
                 self.fill(&region, t);
                 self.advance_region(&region, t);
@@ -193,6 +205,7 @@ impl State {
                     self.advance_region(&img.region, t);
                 }
             }
+            Event::Faults { faults } => self.faults = faults,
         }
     }
 
@@ -313,6 +326,7 @@ mod tests {
             s.exec(1000, copy(&format!("c{i}"), "r", 1000, 100 + i));
         }
         assert_eq!(s.queue_lengths("r"), (5, 2));
+        assert_eq!(s.peak_in_progress["r"], 7);
         assert_eq!(status(&s, "c5"), Status::Waiting);
         // c0 finishes at 1100; c5 starts then and runs 105 ms; c1 frees at 1101, c6 starts.
         s.advance(1101);

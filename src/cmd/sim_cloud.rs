@@ -36,18 +36,19 @@ pub struct ServeArgs {
     /// Copies finish as soon as their region has a free slot.
     #[arg(long)]
     instant: bool,
-    /// Share of copies (0-1) that end CreateFailed.
-    #[arg(long, default_value_t = 0.0)]
-    failure_rate: f64,
+    /// Share of copies (0-1) that end CreateFailed. Fault settings are kept in the state:
+    /// a fault flag replaces the saved value, faults without a flag keep theirs (none at first).
+    #[arg(long)]
+    failure_rate: Option<f64>,
     /// Share of API calls (0-1) answered Throttling.
-    #[arg(long, default_value_t = 0.0)]
-    throttle_rate: f64,
-    /// A region whose API calls answer ServiceUnavailable (repeatable).
+    #[arg(long)]
+    throttle_rate: Option<f64>,
+    /// A region whose API calls answer ServiceUnavailable (repeatable; replaces the saved list).
     #[arg(long = "down-region")]
     down_regions: Vec<String>,
     /// Milliseconds added to every API call.
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
+    #[arg(long)]
+    latency_ms: Option<u64>,
     /// Seed of the random draws, for reproducible fault runs.
     #[arg(long)]
     seed: Option<u64>,
@@ -135,24 +136,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.instant || args.speed_gib_per_s > 0.0,
         "--speed-gib-per-s must be above 0 (or use --instant)"
     );
-    let faults = Faults {
-        failure_rate: args.failure_rate,
-        throttle_rate: args.throttle_rate,
-        down_regions: args.down_regions.into_iter().collect(),
-        latency_ms: args.latency_ms,
-    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let config = SimConfig {
         data_dir: args.data_dir.clone(),
         speed,
-        faults: faults.clone(),
+        faults: None,
         seed: args.seed,
     };
     let sim = SimCloud::start(config.clone(), listener)
         .await
         .with_context(|| format!("cannot start the sim cloud in {}", args.data_dir.display()))?;
+    // The saved faults, with the given flags over them.
+    let mut faults: Faults = sim.faults();
+    faults.failure_rate = args.failure_rate.unwrap_or(faults.failure_rate);
+    faults.throttle_rate = args.throttle_rate.unwrap_or(faults.throttle_rate);
+    if !args.down_regions.is_empty() {
+        faults.down_regions = args.down_regions.into_iter().collect();
+    }
+    faults.latency_ms = args.latency_ms.unwrap_or(faults.latency_ms);
     sim.set_faults(faults).context("invalid fault flags")?;
     println!("sim cloud listening on {}", sim.endpoint());
     println!(

@@ -56,7 +56,7 @@ impl CloudRegistry {
             SimConfig {
                 data_dir: sim_dir.path().to_path_buf(),
                 speed,
-                faults,
+                faults: Some(faults),
                 seed: Some(7),
             },
             listener,

@@ -14,7 +14,7 @@ pub async fn start_in(dir: &std::path::Path, speed: CopySpeed, faults: Faults) -
     let config = SimConfig {
         data_dir: dir.to_path_buf(),
         speed,
-        faults,
+        faults: Some(faults),
         seed: Some(7),
     };
     SimCloud::start(config, listener).await.expect("sim starts")
