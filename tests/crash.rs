@@ -1,6 +1,7 @@
 //! Crash safety of the distribution engine: a real `imagenest serve` (with its embedded sim
 //! cloud) is killed with SIGKILL at random moments during distributions and restarted on the same
 //! data dir; every distribution must complete with exactly one copy per region, counted in the sim.
+//! Sharing work pending at a crash is finished after the restart, with no service change.
 
 use std::{
     collections::BTreeMap,
@@ -14,6 +15,7 @@ use imagenest_core::{
     api::{NewToken, TokenKind},
     distribution::DistributionStatus,
     package::NewPackage,
+    service::{Association, NewService, Visibility},
     version::{ImageSource, NewVersion},
 };
 use rand::{Rng, SeedableRng};
@@ -24,6 +26,25 @@ use common::Serve;
 
 async fn start(dir: &Path) -> Serve {
     common::serve(dir, &["--sim-speed", "4", "--engine-poll-ms", "20"]).await
+}
+
+/// The endpoint of the embedded sim cloud of a `serve` data dir (it changes at each start).
+fn sim_endpoint(dir: &Path) -> String {
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sim-cloud.json")).unwrap())
+            .unwrap();
+    info["endpoint"].as_str().unwrap().to_string()
+}
+
+/// Replaces the embedded sim's faults through its admin API.
+async fn set_sim_faults(dir: &Path, faults: serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .put(format!("{}/_sim/faults", sim_endpoint(dir)))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{:?}", answer.text().await);
 }
 
 /// The sim's images owned by the delivery account: (image name, region) → count.
@@ -182,5 +203,144 @@ async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
                 .unwrap();
             assert_eq!(&r.image_id, id);
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_pending_at_a_sigkill_is_finished_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reg = start(dir.path()).await;
+    let admin = Client::new(&reg.endpoint, Some(&Serve::admin_token(dir.path()))).unwrap();
+    let vendor_token = admin
+        .create_token(&NewToken {
+            account: "acme".into(),
+            role: Role::Vendor,
+            kind: TokenKind::Api,
+            cloud_account_id: None,
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .token;
+    let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
+    let p = acme
+        .create_package(&NewPackage {
+            name: "acme_base".into(),
+            description: "crash test package".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let image = common::vendor_image(dir.path(), "acme", "base", 1);
+    let v = acme
+        .create_version(
+            &p.id,
+            &NewVersion {
+                name: "v_1".into(),
+                description: String::new(),
+                image: ImageSource::Custom {
+                    region: "cn-hangzhou".into(),
+                    image_id: image,
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let targets: Vec<String> = ["cn-hangzhou", "cn-beijing", "us-east-1"]
+        .map(String::from)
+        .to_vec();
+    acme.set_distribution_regions(&v.id, &targets)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acme.distribution(&v.id).await.unwrap().status != DistributionStatus::Available {
+        assert!(
+            Instant::now() < deadline,
+            "the distribution did not complete"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The cloud throttles share changes; a whitelist change leaves sharing work pending.
+    set_sim_faults(
+        dir.path(),
+        serde_json::json!({"action_errors": {"ModifyImageSharePermission": "Throttling"}}),
+    )
+    .await;
+    acme.create_service(&NewService {
+        name: "acme_app".into(),
+        visibility: Visibility::Private,
+        whitelist: ["cust1".to_string()].into(),
+        image_associations: [(
+            "centos_7".to_string(),
+            Association {
+                package_id: p.id.clone(),
+                version: "latest".into(),
+            },
+        )]
+        .into(),
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = acme.distribution(&v.id).await.unwrap();
+        let retrying = d.regions.iter().all(|r| {
+            r.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("retrying: sharing failed"))
+        });
+        if retrying {
+            break;
+        }
+        assert!(Instant::now() < deadline, "sharing was never tried: {d:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Crash. The embedded sim restarts with the registry, keeping its saved faults.
+    reg.kill9();
+    reg = start(dir.path()).await;
+    let faults: serde_json::Value =
+        reqwest::get(format!("{}/_sim/faults", sim_endpoint(dir.path())))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        faults["action_errors"]["ModifyImageSharePermission"], "Throttling",
+        "the sim's faults survive its restart: {faults}"
+    );
+    // The throttling ends; nothing else changes, yet every copy ends up shared.
+    set_sim_faults(dir.path(), serde_json::json!({})).await;
+    let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
+    let cust1 = imagenest_simcloud::account_id_for("cust1");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = acme.distribution(&v.id).await.unwrap();
+        let images: serde_json::Value = reqwest::get(format!(
+            "{}/_sim/images?owner=delivery",
+            sim_endpoint(dir.path())
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let shared = d.region_images.values().all(|id| {
+            images.as_array().unwrap().iter().any(|i| {
+                i["image_id"] == id.as_str() && i["shared_with"] == serde_json::json!([cust1])
+            })
+        });
+        if shared && d.regions.iter().all(|r| r.error.is_none()) {
+            assert_eq!(d.region_images.len(), targets.len());
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sharing did not converge after the restart: {d:#?}\n{images:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -208,7 +208,7 @@ async fn faults_end_in_the_right_states_with_the_clouds_messages() {
         failure_rate: 0.2,
         throttle_rate: 0.2,
         down_regions: ["eu-central-1".to_string()].into(),
-        latency_ms: 0,
+        ..Faults::default()
     };
     let s = setup(CopySpeed::GibPerSec(500.0), faults).await;
     let source = s.cr.vendor_image("acme", "cn-hangzhou", "acme-base-v1", 10);
@@ -372,6 +372,262 @@ async fn sharing_follows_whitelists_and_visibility() {
     eventually(30, "copies private again", || {
         let f = shared("cn-beijing");
         async move { f().await.filter(|(v, public)| !*public && v.is_empty()) }
+    })
+    .await;
+}
+
+/// A private service of `acme` associating `package_id` (as `centos_7`) with `whitelist`.
+fn private_service(name: &str, package_id: &str, whitelist: &[String]) -> NewService {
+    NewService {
+        name: name.into(),
+        visibility: Visibility::Private,
+        whitelist: whitelist.iter().cloned().collect(),
+        image_associations: [(
+            "centos_7".to_string(),
+            Association {
+                package_id: package_id.to_string(),
+                version: "latest".into(),
+            },
+        )]
+        .into(),
+    }
+}
+
+/// Faults that answer every ModifyImageSharePermission call with `code`.
+fn sharing_fails_with(code: &str) -> Faults {
+    Faults {
+        action_errors: [("ModifyImageSharePermission".to_string(), code.to_string())].into(),
+        ..Faults::default()
+    }
+}
+
+/// The sorted share list of an image in the sim.
+fn share_list(cr: &CloudRegistry, image_id: &str) -> Vec<String> {
+    let mut v = cr.sim.image(image_id).unwrap().shared_with;
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_is_retried_with_backoff_until_the_cloud_takes_it() {
+    let s = setup(CopySpeed::Instant, Faults::default()).await;
+    let source = s.cr.vendor_image("acme", "cn-hangzhou", "acme-base-v1", 10);
+    let vid = version(&s, "v_1", &source).await;
+    let targets = regions(&["cn-beijing", "cn-shanghai", "cn-hangzhou"]);
+    s.acme
+        .set_distribution_regions(&vid, &targets)
+        .await
+        .unwrap();
+    let d = settled(&s.acme, &vid, 30).await;
+    assert_eq!(d.status, DistributionStatus::Available, "{d:#?}");
+
+    // The cloud throttles every share change for a while.
+    s.cr.sim
+        .set_faults(sharing_fails_with("Throttling"))
+        .unwrap();
+    s.acme
+        .create_service(&private_service(
+            "acme_app",
+            &s.package_id,
+            &["cust1".to_string()],
+        ))
+        .await
+        .unwrap();
+    // The engine keeps trying (attempt after attempt), and each region says why it is not shared yet.
+    let d = eventually(
+        30,
+        "every region to report repeated sharing retries",
+        || async {
+            let d = s.acme.distribution(&vid).await.unwrap();
+            d.regions
+                .iter()
+                .all(|r| {
+                    r.error.as_deref().is_some_and(|e| {
+                        e.starts_with("retrying: sharing failed (attempt ")
+                            && !e.starts_with("retrying: sharing failed (attempt 1)")
+                            && e.contains("Throttling")
+                    })
+                })
+                .then_some(d)
+        },
+    )
+    .await;
+    assert_eq!(
+        d.status,
+        DistributionStatus::Available,
+        "a copy that is not shared yet is still available to its owner: {d:#?}"
+    );
+    for id in d.region_images.values() {
+        assert!(share_list(&s.cr, id).is_empty());
+    }
+
+    // The throttling ends: sharing converges with no further service change.
+    s.cr.sim.set_faults(Faults::default()).unwrap();
+    let want = vec![account_id_for("cust1")];
+    eventually(30, "every copy shared once the throttling ends", || async {
+        let d = s.acme.distribution(&vid).await.unwrap();
+        let done = d.regions.iter().all(|r| r.error.is_none())
+            && d.region_images
+                .values()
+                .all(|id| share_list(&s.cr, id) == want);
+        done.then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_sharing_errors_stay_on_the_region_and_say_what_to_do() {
+    let s = setup(CopySpeed::Instant, Faults::default()).await;
+    let source = s.cr.vendor_image("acme", "cn-hangzhou", "acme-base-v1", 10);
+    let vid = version(&s, "v_1", &source).await;
+    s.acme
+        .set_distribution_regions(&vid, &regions(&["cn-beijing", "cn-shanghai"]))
+        .await
+        .unwrap();
+    // A second package, sharing fine all along: one package's failure blocks nothing else.
+    let other = s
+        .acme
+        .create_package(&NewPackage {
+            name: "acme_other".into(),
+            description: "Another Acme image".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let other_source =
+        s.cr.vendor_image("acme", "cn-hangzhou", "acme-other-v1", 10);
+    let other_vid = s
+        .acme
+        .create_version(
+            &other.id,
+            &NewVersion {
+                name: "o_1".into(),
+                description: String::new(),
+                image: ImageSource::Custom {
+                    region: "cn-hangzhou".into(),
+                    image_id: other_source,
+                },
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    s.acme
+        .set_distribution_regions(&other_vid, &regions(&["cn-beijing"]))
+        .await
+        .unwrap();
+    settled(&s.acme, &vid, 30).await;
+    let other_d = settled(&s.acme, &other_vid, 30).await;
+
+    // Two private services whitelist 60 accounts in all: more than one image can be shared with.
+    let names = |range: std::ops::Range<usize>| -> Vec<String> {
+        range.map(|i| format!("cust{i:02}")).collect()
+    };
+    let first = s
+        .acme
+        .create_service(&private_service("acme_app", &s.package_id, &names(0..30)))
+        .await
+        .unwrap();
+    let second = s
+        .acme
+        .create_service(&private_service("acme_app2", &s.package_id, &names(30..60)))
+        .await
+        .unwrap();
+    s.acme
+        .create_service(&private_service("other_app", &other.id, &names(0..2)))
+        .await
+        .unwrap();
+    let failed = eventually(30, "the share limit error on every region", || async {
+        let d = s.acme.distribution(&vid).await.unwrap();
+        d.regions
+            .iter()
+            .all(|r| {
+                r.error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("sharing failed"))
+            })
+            .then_some(d)
+    })
+    .await;
+    assert_eq!(failed.status, DistributionStatus::Available, "{failed:#?}");
+    for r in &failed.regions {
+        assert_eq!(r.status, RegionStatus::Available);
+        let e = r.error.as_deref().unwrap();
+        assert!(
+            e.contains("60 accounts")
+                && e.contains("at most 50")
+                && e.contains("acme_base")
+                && e.contains("shorten their whitelists"),
+            "{e}"
+        );
+    }
+    // The other package was shared regardless.
+    let want_other: Vec<String> = {
+        let mut v: Vec<String> = names(0..2).iter().map(|n| account_id_for(n)).collect();
+        v.sort();
+        v
+    };
+    eventually(30, "the other package shared", || async {
+        (share_list(&s.cr, &other_d.region_images["cn-beijing"]) == want_other).then_some(())
+    })
+    .await;
+    // A final error is not retried on its own: the region keeps it.
+    let still = s.acme.distribution(&vid).await.unwrap();
+    assert_eq!(still.regions, failed.regions);
+
+    // Shortening a whitelist fixes it.
+    s.acme.delete_service(&second.id).await.unwrap();
+    let mut want: Vec<String> = names(0..30).iter().map(|n| account_id_for(n)).collect();
+    want.sort();
+    eventually(30, "sharing to converge after the fix", || async {
+        let d = s.acme.distribution(&vid).await.unwrap();
+        let done = d.regions.iter().all(|r| r.error.is_none())
+            && d.region_images
+                .values()
+                .all(|id| share_list(&s.cr, id) == want);
+        done.then_some(())
+    })
+    .await;
+
+    // A refusal that no service change fixes: `retry` shares again once its cause is gone.
+    s.cr.sim
+        .set_faults(sharing_fails_with("Forbidden.RAM"))
+        .unwrap();
+    s.acme
+        .update_service(
+            &first.id,
+            &ServiceUpdate {
+                whitelist: Some(names(0..3).into_iter().collect()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    eventually(30, "the permission error on every region", || async {
+        let d = s.acme.distribution(&vid).await.unwrap();
+        d.regions
+            .iter()
+            .all(|r| {
+                r.error.as_deref().is_some_and(|e| {
+                    e.starts_with("sharing failed") && e.contains("ModifyImageSharePermission")
+                })
+            })
+            .then_some(())
+    })
+    .await;
+    s.cr.sim.set_faults(Faults::default()).unwrap();
+    s.acme.retry_distribution(&vid).await.unwrap();
+    let mut want: Vec<String> = names(0..3).iter().map(|n| account_id_for(n)).collect();
+    want.sort();
+    eventually(30, "sharing to converge after the retry", || async {
+        let d = s.acme.distribution(&vid).await.unwrap();
+        let done = d.regions.iter().all(|r| r.error.is_none())
+            && d.region_images
+                .values()
+                .all(|id| share_list(&s.cr, id) == want);
+        done.then_some(())
     })
     .await;
 }

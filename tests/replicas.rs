@@ -1,6 +1,6 @@
 //! Two registry processes on one PostgreSQL, copying through one sim cloud process: they share the
-//! distribution work without ever copying twice, and when one dies (SIGKILL) the other finishes
-//! its regions once its leases run out.
+//! distribution work without ever copying twice or running more than five copies in one region
+//! at once, and when one dies (SIGKILL) the other finishes its regions once its leases run out.
 
 mod common;
 
@@ -152,8 +152,10 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
     ]
     .map(String::from)
     .to_vec();
+    // More versions than a region's five copy slots, distributed at once: both replicas want
+    // to copy into every region at the same time.
     let mut versions = Vec::new();
-    for i in 0..6 {
+    for i in 0..10 {
         let image = common::vendor_image(sim_dir.path(), "acme", &format!("base{i}"), 10);
         let client = if i % 2 == 0 { &acme_a } else { &acme_b };
         let v = client
@@ -170,11 +172,14 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
             )
             .await
             .unwrap();
-        client
-            .set_distribution_regions(&v.id, &targets)
-            .await
-            .unwrap();
         versions.push(v.id);
+    }
+    let sets = versions.iter().enumerate().map(|(i, v)| {
+        let client = if i % 2 == 0 { &acme_a } else { &acme_b };
+        client.set_distribution_regions(v, &targets)
+    });
+    for d in futures::future::join_all(sets).await {
+        d.unwrap();
     }
 
     // Both replicas hold leases on region copies at some point: they share the work.
@@ -230,4 +235,21 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
         assert_eq!(i["status"], "Available", "{i}");
     }
     assert_eq!(seen.len(), versions.len() * targets.len());
+
+    // The sim saw at most five copies in progress (running or queued) per region, and the
+    // source region, where all ten delivery copies were wanted at once, used all five.
+    let stats: serde_json::Value = reqwest::get(format!("{sim}/_sim/copies"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let peaks = stats["peak_in_progress"].as_object().unwrap();
+    for (region, peak) in peaks {
+        assert!(
+            peak.as_u64().unwrap() <= 5,
+            "{region} had {peak} copies in progress at once: {stats}"
+        );
+    }
+    assert_eq!(peaks["cn-hangzhou"], 5, "{stats}");
 }

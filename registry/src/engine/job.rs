@@ -495,11 +495,16 @@ async fn copy_failed<D>(sh: &Shared<D>, job: &mut CopyJob, reason: String) -> St
 
 /// A copy just became available: share it as the permission rules say, then release it.
 async fn finish_available<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
+    // The copy's attempts are over; from here on they count sharing attempts.
+    job.attempts = 0;
     let desired = match desired_sharing(sh, job).await {
         Ok(d) => d,
         Err(e) => {
+            // `share_dirty` stays set: the sharing step runs when the row is claimed again.
             tracing::warn!(error = %e, "cannot read sharing rules");
-            return save(sh, job, release_now()).await.map(drop);
+            return save(sh, job, release_after(sh.config.poll_interval))
+                .await
+                .map(drop);
         }
     };
     if desired == Sharing::default() {
@@ -530,6 +535,8 @@ async fn desired_sharing<D>(sh: &Shared<D>, job: &CopyJob) -> Result<Sharing, St
     .await
 }
 
+/// An available copy whose sharing must be brought in line (`share_dirty`): after a service
+/// change, or again after a failed attempt.
 async fn share<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
     if matches!(job.source, JobSource::Marketplace { .. }) || job.image_id.is_none() {
         return save(
@@ -543,10 +550,21 @@ async fn share<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) -> Step {
         .await
         .map(drop);
     }
-    let desired = desired_sharing(sh, job).await?;
+    let desired = match desired_sharing(sh, job).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read sharing rules");
+            return save(sh, job, release_after(sh.config.poll_interval))
+                .await
+                .map(drop);
+        }
+    };
     apply_sharing(sh, job, &desired).await
 }
 
+/// Brings the copy's share list and public flag in line with `desired`. The work is the row's
+/// `share_dirty` mark in the store, cleared only once the cloud agrees (or refuses for good),
+/// so a retryable failure or a crash mid-way is tried again, with backoff, until it converges.
 async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &Sharing) -> Step {
     let Some(image_id) = job.image_id.clone() else {
         return save(sh, job, release_now()).await.map(drop);
@@ -560,6 +578,7 @@ async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &S
             if !change.is_empty() {
                 tracing::info!(region = %job.region, image_id, added = change.add.len(), removed = change.remove.len(), public = ?change.public, "sharing synced");
             }
+            job.attempts = 0;
             job.error = None;
             save(
                 sh,
@@ -572,20 +591,24 @@ async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &S
             .await
             .map(drop)
         }
-        Err(e) if e.is_retryable() => save(
-            sh,
-            job,
-            release_after(backoff::delay(
-                3,
-                sh.config.backoff_base,
-                sh.config.backoff_max,
-            )),
-        )
-        .await
-        .map(drop),
+        Err(e) if e.is_retryable() => {
+            // Sharing never gives up on a retryable error: the copy stays usable by its owner
+            // meanwhile, and the error says why the share list is not as configured yet.
+            job.attempts += 1;
+            job.error = Some(format!(
+                "retrying: sharing failed (attempt {}): {e}",
+                job.attempts
+            ));
+            tracing::debug!(version_id = %job.version_id, region = %job.region, attempt = job.attempts, error = %e, "sharing will be retried");
+            let delay = backoff::delay(job.attempts, sh.config.backoff_base, sh.config.backoff_max);
+            save(sh, job, release_after(delay)).await.map(drop)
+        }
         Err(e) => {
-            // The copy stays usable by its owner; the error says why sharing is not as configured.
-            job.error = Some(format!("sharing failed: {e}"));
+            // Final: retrying the same sharing cannot help. The copy stays usable by its owner;
+            // the error stays on the region until a service change or a retry shares it again.
+            tracing::info!(version_id = %job.version_id, region = %job.region, error = %e, "sharing failed");
+            job.attempts = 0;
+            job.error = Some(sharing_failed(job, &e));
             save(
                 sh,
                 job,
@@ -598,6 +621,28 @@ async fn apply_sharing<D: Driver>(sh: &Shared<D>, job: &mut CopyJob, desired: &S
             .map(drop)
         }
     }
+}
+
+/// The message a region keeps after a final sharing error: the cloud's words, and what to do.
+fn sharing_failed(job: &CopyJob, e: &CloudError) -> String {
+    let over_limit = matches!(e, CloudError::ShareLimit { .. })
+        || e.code().is_some_and(|c| c.starts_with("QuotaExceed"));
+    let forbidden = e.code().is_some_and(|c| c.starts_with("Forbidden"))
+        || matches!(e, CloudError::Credentials(_));
+    let fix = if over_limit {
+        format!(
+            "the private services using package {} whitelist more accounts than one image can be shared with ({}): shorten their whitelists or make one of them public",
+            job.package_name,
+            imagenest_cloud::MAX_SHARED_ACCOUNTS
+        )
+    } else if forbidden {
+        "give the delivery account the right to call ModifyImageSharePermission and DescribeImageSharePermission".to_string()
+    } else {
+        "fix the cause the cloud names".to_string()
+    };
+    format!(
+        "sharing failed: {e}. To fix: {fix}; sharing is tried again after a change to a service using the package, or on `imagenest distribution retry`"
+    )
 }
 
 /// A removed region: delete its copy from the cloud, then the row.

@@ -173,7 +173,8 @@ impl Store {
     }
 
     /// Puts every failed region of a distribution (and a failed delivery copy) back to
-    /// `pending`; returns how many target regions.
+    /// `pending`, and has available regions whose sharing failed (they carry an error) shared
+    /// again at once; returns how many regions.
     pub async fn retry_failed_regions(&self, version_id: &str) -> Result<u64> {
         let mut w = self.begin_write().await?;
         let n = sqlx::query(
@@ -186,8 +187,17 @@ impl Store {
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
+        let shares = sqlx::query(
+            "UPDATE region_copies SET share_dirty = share_dirty + 1, attempts = 0, next_attempt_at = 0, updated_at = $1
+             WHERE version_id = $2 AND status = 'available' AND error IS NOT NULL",
+        )
+        .bind(now())
+        .bind(version_id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
         w.commit().await?;
-        Ok(n)
+        Ok(n + shares)
     }
 
     /// Records a region copy's new state, enforcing the state machine.

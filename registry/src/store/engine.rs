@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use imagenest_core::{distribution::RegionStatus, version::ImageSource};
 use sqlx::{Row, any::AnyRow};
 
-use super::{Result, Store, StoreError, new_id, now};
+use super::{Backend, Result, Store, StoreError, new_id, now};
 
 /// Where a copy job's image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +239,11 @@ impl Store {
     /// Takes one of the region's copy slots for a pending job: the row turns `copying` with
     /// `copy_requested` set, before the cloud is asked (so a crash never forgets a copy). Fails
     /// (false) when the region already runs `max_per_region` copies or the lease is lost.
+    ///
+    /// The count and the claim are one statement; on PostgreSQL, replicas reserving in the same
+    /// region also take turns on a per-region advisory lock held until commit, so each one counts
+    /// the others' committed reservations and the cap holds across replicas. (SQLite has one
+    /// writer at a time already.)
     pub async fn reserve_copy(
         &self,
         owner: &str,
@@ -246,6 +251,12 @@ impl Store {
         max_per_region: i64,
     ) -> Result<bool> {
         let mut w = self.begin_write().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(region_lock_key(&job.region))
+                .execute(&mut *w.tx)
+                .await?;
+        }
         let n = sqlx::query(
             "UPDATE region_copies SET status = 'copying', copy_requested = 1, progress = 0, error = NULL, updated_at = $1
              WHERE version_id = $2 AND region = $3 AND lease_owner = $4 AND status = 'pending'
@@ -437,6 +448,17 @@ impl Store {
     }
 }
 
+/// The advisory lock key of a region's copy slots: FNV-1a of a namespaced region ID, the same
+/// in every replica and build (a collision only makes two regions take turns).
+fn region_lock_key(region: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in "imagenest:copy-slots:".bytes().chain(region.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
 async fn insert_cleanup(w: &mut super::WriteTx, c: &CleanupJob) -> Result<()> {
     sqlx::query(
         "INSERT INTO cleanup (id, region, image_id, client_token, image_name, source_region, source_image_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -452,4 +474,20 @@ async fn insert_cleanup(w: &mut super::WriteTx, c: &CleanupJob) -> Result<()> {
     .execute(&mut *w.tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_lock_keys_are_stable_and_distinct() {
+        // Stable across builds: replicas of different versions must agree on the key.
+        assert_eq!(region_lock_key("cn-hangzhou"), -1_669_014_414_476_410_813);
+        let keys: BTreeSet<i64> = imagenest_core::regions::ALIBABA_REGIONS
+            .iter()
+            .map(|r| region_lock_key(r.id))
+            .collect();
+        assert_eq!(keys.len(), imagenest_core::regions::ALIBABA_REGIONS.len());
+    }
 }
