@@ -1,10 +1,15 @@
 //! Terraform embedded in a ROS template (`Transform: Aliyun::Terraform-v1.*`, `Workspace` files):
 //! decode the scalar with a map back to source offsets, scan it, and map the sites back.
+//!
+//! Every scalar style works: a literal (`|`) or folded (`>`) block, a double- or single-quoted
+//! string (multi-line too) and a plain scalar. A site is rewritten in place when its value sits
+//! on one source line and decodes exactly from it (escapes included: the replacement is encoded
+//! for the outer scalar); otherwise it is reported as not rewritable, never rewritten wrongly.
 
 use crate::error::{Error, RawError, position_of};
 use crate::scalar;
 use crate::site::{ImageSite, Outer, Quoting};
-use crate::tree::{Chomp, NodeKind, ScalarStyle};
+use crate::tree::{NodeKind, ScalarStyle};
 use crate::tree_sites::WorkspaceFile;
 use crate::{Format, ScanOptions};
 
@@ -18,20 +23,28 @@ pub(crate) fn sites(
         return Ok(Vec::new());
     };
     let span = file.node.span.clone();
-    let Some((decoded, offsets, outer)) = decode_with_offsets(text, style, span.clone()) else {
-        let decoded = scalar::decode(text, style, span.clone());
-        if decoded.contains("image_id") {
-            return Err(Error::Unsupported {
-                position: position_of(text, span.start),
-                message: format!(
-                    "the embedded Terraform file `Workspace/{}` is written as a folded or multi-line quoted scalar, \
-                     which cannot be rewritten in place; write it as a literal block scalar (`|`)",
-                    file.name
-                ),
-            });
-        }
+    let outer = match style {
+        ScalarStyle::Block { .. } => Outer::Block,
+        ScalarStyle::Double => Outer::Double,
+        ScalarStyle::Single => Outer::Single,
+        ScalarStyle::Plain => Outer::Plain,
+        ScalarStyle::Empty => return Ok(Vec::new()),
+    };
+    let decoded = scalar::decode_mapped(text, style, span.clone());
+    let (Some(offsets), decoded) = (decoded.offsets, decoded.text) else {
         return Ok(Vec::new());
     };
+    if offsets.len() != decoded.len() + 1 {
+        // The decoder broke its own invariant: refuse rather than rewrite the wrong bytes.
+        return Err(Error::Unsupported {
+            position: position_of(text, span.start),
+            message: format!(
+                "the embedded Terraform file `Workspace/{}` could not be mapped back to the template; \
+                 write it as a literal block scalar (`|`)",
+                file.name
+            ),
+        });
+    }
     let format = if file.name.ends_with(".tf.json") {
         Format::TerraformJson
     } else {
@@ -48,23 +61,54 @@ pub(crate) fn sites(
         )
         .into_error(text, syntax)
     })?;
+    let map = |i: usize| offsets[i.min(offsets.len() - 1)] as usize;
     let mut out = Vec::with_capacity(inner.len());
     for mut site in inner {
-        let map = |i: usize| offsets[i.min(offsets.len() - 1)] as usize;
-        let quoted = matches!(site.quoting, Quoting::HclString | Quoting::JsonString);
-        if quoted && site.value.literal().is_some() {
-            let (a, b) = (site.span.start + 1, site.span.end - 1);
-            let src = map(a)..map(b);
-            site.quoting = if text.get(src.clone()) == decoded.get(a..b) {
-                Quoting::Embedded { outer }
+        // The decoded range that a replacement would take, if the site can have one.
+        let target = match (&site.quoting, site.value.literal()) {
+            (Quoting::HclString | Quoting::JsonString, Some(_)) => {
+                Some(site.span.start + 1..site.span.end - 1)
+            }
+            (Quoting::HclHeredoc { content }, Some(_)) => {
+                // One line of content: its text without indentation and line break.
+                let body = &decoded[content.clone()];
+                let line = body.trim_end_matches(['\n', '\r']);
+                let lead = if decoded[site.span.clone()].starts_with("<<-") {
+                    line.len() - line.trim_start_matches([' ', '\t']).len()
+                } else {
+                    0
+                };
+                (!line.contains('\n') && lead < line.len())
+                    .then(|| content.start + lead..content.start + line.len())
+            }
+            _ => None,
+        };
+        let src = target.as_ref().map(|t| {
+            map(t.start)..if t.is_empty() {
+                map(t.start)
             } else {
-                Quoting::None
-            };
-            site.span = src;
-        } else {
-            site.span = map(site.span.start)..map(site.span.end);
-            if site.value.literal().is_some() {
-                site.quoting = Quoting::None;
+                map(t.end)
+            }
+        });
+        let in_place = match (&target, &src) {
+            (Some(t), Some(src)) => {
+                src.start <= src.end
+                    && text
+                        .get(src.clone())
+                        .is_some_and(|piece| decodes_to(piece, outer, &decoded[t.clone()]))
+            }
+            _ => false,
+        };
+        match src {
+            Some(src) if in_place => {
+                site.span = src;
+                site.quoting = Quoting::Embedded { outer };
+            }
+            _ => {
+                site.span = map(site.span.start)..map(site.span.end);
+                if site.value.literal().is_some() {
+                    site.quoting = Quoting::None;
+                }
             }
         }
         site.embedded_in = Some(format!("Workspace/{}", file.name));
@@ -73,113 +117,17 @@ pub(crate) fn sites(
     Ok(out)
 }
 
-/// The decoded value of a scalar plus, for every decoded byte (and the end), its source offset.
-/// `None` for styles whose decoding cannot be mapped back byte by byte (folded, multi-line).
-fn decode_with_offsets(
-    text: &str,
-    style: ScalarStyle,
-    span: std::ops::Range<usize>,
-) -> Option<(String, Vec<u32>, Outer)> {
-    let raw = &text[span.clone()];
-    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
-    let mut offs: Vec<u32> = Vec::with_capacity(raw.len() + 1);
-    // Copies source bytes `from..to` verbatim, each mapped to itself.
-    let copy = |out: &mut Vec<u8>, offs: &mut Vec<u32>, from: usize, to: usize| {
-        out.extend_from_slice(&text.as_bytes()[from..to]);
-        offs.extend((from..to).map(|o| o as u32));
-    };
-    // Pushes decoded `s` whose source is the escape at `at`.
-    let push = |out: &mut Vec<u8>, offs: &mut Vec<u32>, s: &str, at: usize| {
-        out.extend_from_slice(s.as_bytes());
-        offs.extend(std::iter::repeat_n(at as u32, s.len()));
-    };
-    let outer = match style {
-        ScalarStyle::Block {
-            literal: true,
-            indent,
-            chomp,
-            ..
-        } => {
-            let mut pos = span.start;
-            let mut first = true;
-            for line in raw.split('\n') {
-                if !first {
-                    push(&mut out, &mut offs, "\n", pos - 1);
-                }
-                first = false;
-                let body = line.strip_suffix('\r').unwrap_or(line);
-                let n = body.bytes().take(indent).take_while(|&b| b == b' ').count();
-                copy(&mut out, &mut offs, pos + n, pos + body.len());
-                pos += line.len() + 1;
-            }
-            if !raw.is_empty() && chomp != Chomp::Strip {
-                push(&mut out, &mut offs, "\n", span.end);
-            }
-            Outer::Block
+/// Whether the source `piece` (on one line) is exactly `want` once decoded in the `outer` style.
+fn decodes_to(piece: &str, outer: Outer, want: &str) -> bool {
+    if piece.contains(['\n', '\r']) {
+        return false;
+    }
+    match outer {
+        Outer::Block | Outer::Plain => piece == want,
+        Outer::Single => piece.replace("''", "'") == want,
+        Outer::Double => {
+            let quoted = format!("\"{piece}\"");
+            scalar::decode(&quoted, ScalarStyle::Double, 0..quoted.len()) == want
         }
-        ScalarStyle::Double if !raw.contains('\n') => {
-            let inner = &raw[1..raw.len() - 1];
-            let base = span.start + 1;
-            let b = inner.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'\\' {
-                    let e = *b.get(i + 1)?;
-                    let (s, used): (String, usize) = match e {
-                        b'n' => ("\n".into(), 2),
-                        b't' => ("\t".into(), 2),
-                        b'r' => ("\r".into(), 2),
-                        b'"' => ("\"".into(), 2),
-                        b'\\' => ("\\".into(), 2),
-                        b'/' => ("/".into(), 2),
-                        b'u' => {
-                            let cp = inner
-                                .get(i + 2..i + 6)
-                                .and_then(|h| u32::from_str_radix(h, 16).ok())?;
-                            (char::from_u32(cp)?.to_string(), 6)
-                        }
-                        _ => return None,
-                    };
-                    push(&mut out, &mut offs, &s, base + i);
-                    i += used;
-                } else {
-                    let mut j = i;
-                    while j < b.len() && b[j] != b'\\' {
-                        j += 1;
-                    }
-                    copy(&mut out, &mut offs, base + i, base + j);
-                    i = j;
-                }
-            }
-            Outer::Double
-        }
-        ScalarStyle::Single if !raw.contains('\n') => {
-            let inner = &raw[1..raw.len() - 1];
-            let base = span.start + 1;
-            let b = inner.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'\'' {
-                    push(&mut out, &mut offs, "'", base + i);
-                    i += 2;
-                } else {
-                    let mut j = i;
-                    while j < b.len() && b[j] != b'\'' {
-                        j += 1;
-                    }
-                    copy(&mut out, &mut offs, base + i, base + j);
-                    i = j;
-                }
-            }
-            Outer::Single
-        }
-        ScalarStyle::Plain if !raw.contains('\n') => {
-            copy(&mut out, &mut offs, span.start, span.end);
-            Outer::Plain
-        }
-        _ => return None,
-    };
-    offs.push(span.end as u32);
-    let out = String::from_utf8(out).ok()?;
-    (offs.len() == out.len() + 1).then_some((out, offs, outer))
+    }
 }

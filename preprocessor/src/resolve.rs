@@ -87,6 +87,10 @@ pub fn resolve(
                         });
                 match found {
                     Err(o) => o.clone(),
+                    // The same value: nothing to write (its bytes, escapes included, stay).
+                    Ok(image) if **image == **literal => Outcome::Replaced {
+                        image: image.clone(),
+                    },
                     Ok(image) => match edit_for(text, site, image) {
                         Ok((span, t)) => {
                             let shared = match texts.get(t.as_str()) {
@@ -207,7 +211,12 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
             // One line: replace its text, keeping the indentation of a `<<-` heredoc.
             let body = &text[content.clone()];
             let trimmed = body.trim_end_matches(['\n', '\r']);
-            let lead = trimmed.len() - trimmed.trim_start_matches([' ', '\t']).len();
+            let flush = text[site.span.clone()].starts_with("<<-");
+            let lead = if flush {
+                trimmed.len() - trimmed.trim_start_matches([' ', '\t']).len()
+            } else {
+                0
+            };
             if image.contains(['\n', '\r']) || trimmed.contains('\n') || lead == trimmed.len() {
                 whole(format!("\"{}\"", hcl_expr::escape_string(image)))
             } else {
@@ -265,7 +274,11 @@ pub(crate) fn yaml_plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+    if ",[]{}#&*!|>'\"%@`".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    // `-`, `?` and `:` start a plain scalar only when a non-space follows (`-1-`, `m-…`).
+    if "-?:".contains(first) && s[1..].chars().next().is_none_or(char::is_whitespace) {
         return false;
     }
     if s.ends_with(char::is_whitespace) || s.contains(": ") || s.contains(" #") || s.ends_with(':')
@@ -277,31 +290,17 @@ pub(crate) fn yaml_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "true"
-            | "false"
-            | "null"
-            | "~"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | ".nan"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-    ) {
+    if crate::scalar::plain_non_string(s).is_some() || matches!(s, "y" | "Y" | "n" | "N") {
         return false;
     }
-    let numeric = s
-        .chars()
-        .all(|c| c.is_ascii_digit() || "+-._eExXoObB".contains(c))
-        && s.chars().any(|c| c.is_ascii_digit());
-    !numeric
+    // YAML 1.1 also reads `1_000`, `1:30` and `1_0.5` as numbers.
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let numeric_11 = unsigned.starts_with(|c: char| c.is_ascii_digit())
+        && unsigned.ends_with(|c: char| c.is_ascii_digit())
+        && unsigned
+            .chars()
+            .all(|c| c.is_ascii_digit() || "_:.".contains(c));
+    !numeric_11
 }
 
 #[cfg(test)]
@@ -312,8 +311,11 @@ mod tests {
     fn plain_safety() {
         assert!(yaml_plain_safe("m-bp1abc"));
         assert!(yaml_plain_safe("centos_7_9_x64_20G_alibase_20240628.vhd"));
+        assert!(yaml_plain_safe("-1-"));
+        assert!(yaml_plain_safe(":x"));
         for bad in [
-            "", "123", "1e5", "true", "No", "a: b", "#x", "- x", "a,b", "x ", "null",
+            "", "123", "1e5", "true", "No", "a: b", "#x", "- x", "a,b", "x ", "null", "-", "? x",
+            "-1",
         ] {
             assert!(!yaml_plain_safe(bad), "{bad}");
         }

@@ -62,22 +62,93 @@ pub(crate) fn key<'a>(text: &'a str, style: ScalarStyle, span: Range<usize>) -> 
     }
 }
 
+/// A decoded scalar being built, optionally with the source offset of every byte.
+pub(crate) struct Decoded {
+    pub text: String,
+    /// For every byte of `text`, the source offset it comes from (an escape or a folded line
+    /// break maps all its bytes to where it starts). `None` when only the text is wanted.
+    pub offsets: Option<Vec<u32>>,
+}
+
+impl Decoded {
+    fn new(capacity: usize, mapped: bool) -> Self {
+        Decoded {
+            text: String::with_capacity(capacity),
+            offsets: mapped.then(|| Vec::with_capacity(capacity + 1)),
+        }
+    }
+
+    /// Source text copied verbatim from offset `from`.
+    #[inline]
+    fn copy(&mut self, s: &str, from: usize) {
+        self.text.push_str(s);
+        if let Some(o) = &mut self.offsets {
+            o.extend((from..from + s.len()).map(|x| x as u32));
+        }
+    }
+
+    /// Text made by decoding (an escape, a folded line break) whose source starts at `at`.
+    #[inline]
+    fn made(&mut self, s: &str, at: usize) {
+        self.text.push_str(s);
+        if let Some(o) = &mut self.offsets {
+            o.extend(std::iter::repeat_n(at as u32, s.len()));
+        }
+    }
+
+    fn made_n(&mut self, c: char, n: usize, at: usize) {
+        for _ in 0..n {
+            let mut b = [0u8; 4];
+            self.made(c.encode_utf8(&mut b), at);
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.text.truncate(len);
+        if let Some(o) = &mut self.offsets {
+            o.truncate(len);
+        }
+    }
+}
+
 /// The value of a scalar as a YAML (or JSON) parser decodes it.
 pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> String {
+    if let ScalarStyle::Plain = style {
+        let raw = &text[span.clone()];
+        if !raw.contains('\n') {
+            return raw.to_string();
+        }
+    }
+    decode_into(text, style, span, false).text
+}
+
+/// Like [`decode`], with the source offset of every decoded byte (and one for the end).
+pub(crate) fn decode_mapped(text: &str, style: ScalarStyle, span: Range<usize>) -> Decoded {
+    let end = span.end;
+    let mut d = decode_into(text, style, span, true);
+    if let Some(o) = &mut d.offsets {
+        o.push(end as u32);
+    }
+    d
+}
+
+fn decode_into(text: &str, style: ScalarStyle, span: Range<usize>, mapped: bool) -> Decoded {
     let span_end = span.end;
+    let base = span.start;
     let raw = &text[span];
+    let mut d = Decoded::new(raw.len(), mapped);
     match style {
-        ScalarStyle::Empty => String::new(),
-        ScalarStyle::Plain => fold_lines(raw),
-        ScalarStyle::Single => fold_lines(&raw[1..raw.len() - 1]).replace("''", "'"),
-        ScalarStyle::Double => decode_double(&raw[1..raw.len() - 1]),
+        ScalarStyle::Empty => {}
+        ScalarStyle::Plain => fold_lines(raw, base, false, &mut d),
+        ScalarStyle::Single => fold_lines(&raw[1..raw.len() - 1], base + 1, true, &mut d),
+        ScalarStyle::Double => decode_double(&raw[1..raw.len() - 1], base + 1, &mut d),
         ScalarStyle::Block {
             literal,
             indent,
             chomp,
             ..
         } => {
-            let mut v = decode_block(raw, literal, indent, chomp);
+            decode_block(raw, base, literal, indent, chomp, &mut d);
             if chomp == Chomp::Keep && !raw.is_empty() {
                 // Keep: the blank lines after the content belong to the value.
                 let rest = &text[span_end..];
@@ -87,15 +158,15 @@ pub(crate) fn decode(text: &str, style: ScalarStyle, span: Range<usize>) -> Stri
                     .unwrap_or("");
                 for line in rest.split_inclusive('\n') {
                     if line.ends_with('\n') && line.trim_matches([' ', '\r', '\n']).is_empty() {
-                        v.push('\n');
+                        d.made("\n", span_end);
                     } else {
                         break;
                     }
                 }
             }
-            v
         }
     }
+    d
 }
 
 /// What a plain scalar is when it is not a string: YAML's core schema (which JSON's `null`,
@@ -155,22 +226,44 @@ pub(crate) fn plain_non_string(v: &str) -> Option<&'static str> {
     (i == unsigned.len()).then_some("a number")
 }
 
-/// Flow folding: line breaks between lines become a space, empty lines become `\n`; the
-/// whitespace around each break is dropped.
-fn fold_lines(raw: &str) -> String {
-    if !raw.contains('\n') {
-        return raw.to_string();
+/// Copies a piece of a single-quoted scalar, turning `''` into `'`.
+fn copy_single(piece: &str, from: usize, d: &mut Decoded) {
+    let mut at = 0;
+    while let Some(n) = piece[at..].find("''") {
+        d.copy(&piece[at..at + n + 1], from + at);
+        at += n + 2;
     }
-    let mut out = String::with_capacity(raw.len());
+    d.copy(&piece[at..], from + at);
+}
+
+/// Flow folding: line breaks between lines become a space, empty lines become `\n`; the
+/// whitespace around each break is dropped. `single` also turns `''` into `'`.
+fn fold_lines(raw: &str, base: usize, single: bool, d: &mut Decoded) {
+    let put = |d: &mut Decoded, piece: &str, from: usize| {
+        if single {
+            copy_single(piece, from, d)
+        } else {
+            d.copy(piece, from)
+        }
+    };
+    if !raw.contains('\n') {
+        put(d, raw, base);
+        return;
+    }
+    let mut pos = 0; // offset in `raw` of the current line
     let mut lines = raw.split('\n');
     if let Some(first) = lines.next() {
-        out.push_str(first.trim_end_matches([' ', '\t', '\r']));
+        put(d, first.trim_end_matches([' ', '\t', '\r']), base);
+        pos = first.len() + 1;
     }
     let mut empty = 0;
     let rest: Vec<&str> = lines.collect();
     for (i, line) in rest.iter().enumerate() {
+        let line_start = pos;
+        pos += line.len() + 1;
         let last = i + 1 == rest.len();
         let t = line.trim_start_matches([' ', '\t']);
+        let lead = line.len() - t.len();
         let t = if last {
             t
         } else {
@@ -181,19 +274,19 @@ fn fold_lines(raw: &str) -> String {
             empty += 1;
             continue;
         }
+        // The break (and any empty lines) before this line: mapped to the `\n` before it.
+        let brk = base + line_start - 1;
         if empty == 0 {
-            out.push(' ');
+            d.made(" ", brk);
         } else {
-            out.extend(std::iter::repeat_n('\n', empty));
+            d.made_n('\n', empty, brk);
         }
         empty = 0;
-        out.push_str(t);
+        put(d, t, base + line_start + lead);
     }
-    out
 }
 
-fn decode_double(inner: &str) -> String {
-    let mut out = String::with_capacity(inner.len());
+fn decode_double(inner: &str, base: usize, d: &mut Decoded) {
     let b = inner.as_bytes();
     let mut i = 0;
     let mut pending_ws = 0usize; // trailing blanks of the output that a line break would drop
@@ -202,6 +295,7 @@ fn decode_double(inner: &str) -> String {
         match c {
             b'\\' if i + 1 < b.len() => {
                 pending_ws = 0;
+                let at = base + i;
                 let e = b[i + 1];
                 i += 2;
                 let simple = match e {
@@ -225,7 +319,7 @@ fn decode_double(inner: &str) -> String {
                     _ => None,
                 };
                 if let Some(ch) = simple {
-                    out.push(ch);
+                    d.made_n(ch, 1, at);
                     continue;
                 }
                 let digits = match e {
@@ -244,7 +338,7 @@ fn decode_double(inner: &str) -> String {
                     }
                     _ => {
                         // Not an escape YAML knows: keep the backslash, copy what follows as is.
-                        out.push('\\');
+                        d.copy("\\", at);
                         i -= 1;
                         continue;
                     }
@@ -255,7 +349,7 @@ fn decode_double(inner: &str) -> String {
                 if hex.is_some() {
                     i += digits;
                 }
-                match hex {
+                let ch = match hex {
                     Some(hi @ 0xD800..=0xDBFF) if digits == 4 => {
                         // A UTF-16 surrogate pair, as JSON writes characters outside the BMP.
                         let lo = (inner.get(i..i + 2) == Some("\\u"))
@@ -268,18 +362,20 @@ fn decode_double(inner: &str) -> String {
                         if let Some(lo @ 0xDC00..=0xDFFF) = lo {
                             i += 6;
                             let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                            out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                            char::from_u32(cp).unwrap_or('\u{fffd}')
                         } else {
-                            out.push('\u{fffd}');
+                            '\u{fffd}'
                         }
                     }
-                    Some(cp) => out.push(char::from_u32(cp).unwrap_or('\u{fffd}')),
-                    None => out.push('\u{fffd}'),
-                }
+                    Some(cp) => char::from_u32(cp).unwrap_or('\u{fffd}'),
+                    None => '\u{fffd}',
+                };
+                d.made_n(ch, 1, at);
             }
             b'\r' | b'\n' => {
                 // Unescaped line break: fold like flow scalars.
-                out.truncate(out.len() - pending_ws);
+                let at = base + i;
+                d.truncate(d.text.len() - pending_ws);
                 pending_ws = 0;
                 let mut breaks = 0;
                 while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
@@ -289,9 +385,9 @@ fn decode_double(inner: &str) -> String {
                     i += 1;
                 }
                 if breaks <= 1 {
-                    out.push(' ');
+                    d.made(" ", at);
                 } else {
-                    out.extend(std::iter::repeat_n('\n', breaks - 1));
+                    d.made_n('\n', breaks - 1, at);
                 }
             }
             _ => {
@@ -301,67 +397,78 @@ fn decode_double(inner: &str) -> String {
                     i += 1;
                 }
                 let run = &inner[start..i];
-                out.push_str(run);
+                d.copy(run, base + start);
                 pending_ws = run.len() - run.trim_end_matches([' ', '\t']).len();
             }
         }
     }
-    out
 }
 
-fn decode_block(raw: &str, literal: bool, indent: usize, chomp: Chomp) -> String {
-    let lines: Vec<&str> = raw
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    let strip = |l: &str| -> String {
-        let n = l.bytes().take(indent).take_while(|&b| b == b' ').count();
-        l[n..].to_string()
-    };
-    let mut out = String::new();
+fn decode_block(
+    raw: &str,
+    base: usize,
+    literal: bool,
+    indent: usize,
+    chomp: Chomp,
+    d: &mut Decoded,
+) {
     if raw.is_empty() {
-        return out;
+        return;
     }
+    // (offset in raw of the line's text after the indentation, the text)
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut pos = 0;
+    for l in raw.split('\n') {
+        let body = l.strip_suffix('\r').unwrap_or(l);
+        let n = body.bytes().take(indent).take_while(|&b| b == b' ').count();
+        lines.push((pos + n, &body[n..]));
+        pos += l.len() + 1;
+    }
+    // The line break before line `i` sits just before where that line starts.
+    let brk = |lines: &[(usize, &str)], i: usize| -> usize {
+        base + raw[..lines[i].0].rfind('\n').unwrap_or(0)
+    };
+    let start_len = d.text.len();
     if literal {
-        for (i, l) in lines.iter().enumerate() {
+        for (i, &(off, t)) in lines.iter().enumerate() {
             if i > 0 {
-                out.push('\n');
+                let at = brk(&lines, i);
+                d.made("\n", at);
             }
-            out.push_str(&strip(l));
+            d.copy(t, base + off);
         }
     } else {
         let mut prev_more = false;
         let mut empties = 0;
-        for (i, l) in lines.iter().enumerate() {
-            let t = strip(l);
+        for (i, &(off, t)) in lines.iter().enumerate() {
             if t.is_empty() {
                 empties += 1;
                 continue;
             }
+            let at = brk(&lines, i);
             let more = t.starts_with([' ', '\t']);
-            if i > 0 && !out.is_empty() {
+            if i > 0 && d.text.len() > start_len {
                 if !prev_more && !more {
                     if empties == 0 {
-                        out.push(' ');
+                        d.made(" ", at);
                     } else {
-                        out.extend(std::iter::repeat_n('\n', empties));
+                        d.made_n('\n', empties, at);
                     }
                 } else {
-                    out.extend(std::iter::repeat_n('\n', empties + 1));
+                    d.made_n('\n', empties + 1, at);
                 }
             } else if empties > 0 {
-                out.extend(std::iter::repeat_n('\n', empties));
+                d.made_n('\n', empties, at);
             }
             empties = 0;
             prev_more = more;
-            out.push_str(&t);
+            d.copy(t, base + off);
         }
     }
     match chomp {
         Chomp::Strip => {}
-        Chomp::Clip | Chomp::Keep => out.push('\n'),
+        Chomp::Clip | Chomp::Keep => d.made("\n", base + raw.len()),
     }
-    out
 }
 
 #[cfg(test)]
@@ -370,10 +477,21 @@ mod tests {
 
     #[test]
     fn decodes_quoted_scalars() {
-        assert_eq!(decode_double(r"a\tb\u00e9\x41\ud83d\ude00"), "a\tbéA😀");
-        assert_eq!(fold_lines("a\n  b\n\n  c"), "a b\nc");
-        assert_eq!(decode_double("a \n  b"), "a b");
-        assert_eq!(decode_double("a\\\n  b"), "ab");
+        let dq = |s: &str| {
+            let mut d = Decoded::new(0, true);
+            decode_double(s, 0, &mut d);
+            assert_eq!(d.offsets.as_ref().map(Vec::len), Some(d.text.len()));
+            d.text
+        };
+        let fold = |s: &str| {
+            let mut d = Decoded::new(0, true);
+            fold_lines(s, 0, false, &mut d);
+            d.text
+        };
+        assert_eq!(dq(r"a\tb\u00e9\x41\ud83d\ude00"), "a\tbéA😀");
+        assert_eq!(fold("a\n  b\n\n  c"), "a b\nc");
+        assert_eq!(dq("a \n  b"), "a b");
+        assert_eq!(dq("a\\\n  b"), "ab");
     }
 
     #[test]
@@ -405,8 +523,14 @@ mod tests {
 
     #[test]
     fn decodes_block_scalars() {
-        assert_eq!(decode_block("  a\n  b", true, 2, Chomp::Clip), "a\nb\n");
-        assert_eq!(decode_block("  a\n  b", false, 2, Chomp::Strip), "a b");
-        assert_eq!(decode_block("  a\n\n  b", false, 2, Chomp::Strip), "a\nb");
+        let block = |s: &str, literal, chomp| {
+            let mut d = Decoded::new(0, true);
+            decode_block(s, 0, literal, 2, chomp, &mut d);
+            assert_eq!(d.offsets.as_ref().map(Vec::len), Some(d.text.len()));
+            d.text
+        };
+        assert_eq!(block("  a\n  b", true, Chomp::Clip), "a\nb\n");
+        assert_eq!(block("  a\n  b", false, Chomp::Strip), "a b");
+        assert_eq!(block("  a\n\n  b", false, Chomp::Strip), "a\nb");
     }
 }

@@ -72,16 +72,28 @@ fn no_association_returns_every_fixture_byte_for_byte() {
         let res = resolve(&f.text, &sites, |_| Lookup::NotAssociated);
         assert!(res.edits.is_empty(), "{}", f.name);
         assert_eq!(res.apply(&f.text), f.text, "{}", f.name);
-        // Mapping every literal to itself changes nothing either (quoting is kept).
+        // Mapping every literal to itself changes nothing either.
         let same = resolve(&f.text, &sites, |lit| Lookup::Image(lit.to_string()));
-        let out = same.apply(&f.text);
-        let quoted_differently = sites.iter().any(|s| {
-            s.value
-                .literal()
-                .is_some_and(|l| l.contains(' ') || l.contains('\n'))
-        });
-        if !quoted_differently {
-            assert_eq!(out, f.text, "{}: identity mapping changed bytes", f.name);
+        assert_eq!(same.apply(&f.text), f.text, "{}: identity mapping", f.name);
+        // A replacement keeps the quoting: with a suffix, each edit is the original bytes plus
+        // the suffix (where the original has no escapes and needs no other quoting).
+        let suffixed = resolve(&f.text, &sites, |lit| Lookup::Image(format!("{lit}_Q7")));
+        for e in &suffixed.edits {
+            let orig = &f.text[e.span.clone()];
+            let plain = !orig.contains(['\\', '\n', ' ', '\t'])
+                && !orig.contains("''")
+                && !orig.contains("$${")
+                && !orig.contains("%%{")
+                && !orig.starts_with(['|', '>', '<']);
+            if plain {
+                assert_eq!(
+                    e.text.replacen("_Q7", "", 1),
+                    orig,
+                    "{}: quoting not kept at {:?}",
+                    f.name,
+                    e.span
+                );
+            }
         }
     }
 }
