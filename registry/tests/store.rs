@@ -41,6 +41,7 @@ on_both!(
     access_is_derived_from_services,
     tokens_map_to_accounts,
     migrations_run_once,
+    copy_slots_hold_across_replicas,
 );
 
 struct Db {
@@ -644,6 +645,76 @@ async fn migrations_run_once(backend: Backend) {
                 .await
                 .unwrap();
             assert_eq!(b.packages_named("kept_pkg").await.unwrap().len(), 1);
+        }
+    }
+}
+
+/// Two replicas (two stores on one database; one store on SQLite, which one process owns)
+/// reserving copy slots in one region at the same moment: exactly the cap is handed out.
+async fn copy_slots_hold_across_replicas(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = match backend {
+        Backend::Sqlite => {
+            let s = Store::open_sqlite(&dir.path().join("imagenest.db"))
+                .await
+                .unwrap();
+            (s.clone(), s)
+        }
+        Backend::Postgres => {
+            let url = imagenest_testkit::postgres::fresh_database().await;
+            let a = Store::open(&url).await.unwrap();
+            (a, Store::open(&url).await.unwrap())
+        }
+    };
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    for round in 0..3 {
+        let p = a
+            .create_package("acme", &new_package(&format!("slots_{round}")))
+            .await
+            .unwrap();
+        let mut versions = Vec::new();
+        for i in 0..12 {
+            let v = a
+                .create_version(&p.id, &new_version(&format!("v_{i}")))
+                .await
+                .unwrap();
+            a.set_distribution_regions(&v.id, &["cn-hangzhou".to_string()])
+                .await
+                .unwrap();
+            versions.push(v.id);
+        }
+        let lease = now_ms() + 60_000 + round;
+        let mut jobs = Vec::new();
+        for (owner, store) in [("replica_a", &a), ("replica_b", &b)] {
+            for job in store.claim_copies(owner, now_ms(), lease, 6).await.unwrap() {
+                jobs.push((owner, store.clone(), job));
+            }
+        }
+        assert_eq!(jobs.len(), 12);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (owner, store, job) in jobs {
+            tasks.spawn(async move { store.reserve_copy(owner, &job, 5).await.unwrap() });
+        }
+        let granted = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
+        assert_eq!(granted, 5, "round {round}: slots handed out");
+        let copying = a.copy_counts().await.unwrap().get("copying").copied();
+        assert_eq!(copying, Some(5), "round {round}");
+        // The copies finish: the region's slots are free for the next round.
+        for v in &versions {
+            if a.distribution(v).await.unwrap().regions[0].status == RegionStatus::Copying {
+                let done = CopyUpdate {
+                    status: RegionStatus::Available,
+                    progress: 100,
+                    image_id: Some(format!("m-{round}")),
+                    error: None,
+                };
+                a.update_region_copy(v, "cn-hangzhou", &done).await.unwrap();
+            }
         }
     }
 }
