@@ -60,6 +60,20 @@ pub enum Output {
     Json,
 }
 
+impl Output {
+    /// Prints `value` as pretty JSON, or as text through `text`.
+    pub fn emit<T: serde::Serialize>(
+        self,
+        value: &T,
+        text: impl FnOnce(&T) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        match self {
+            Output::Json => print_json(value),
+            Output::Text => text(value),
+        }
+    }
+}
+
 /// Prints `value` as pretty JSON.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

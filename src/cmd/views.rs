@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use super::connect::{Output, RegistryArgs, print_json, runtime};
+use super::connect::{Output, RegistryArgs, runtime};
+use super::table::Table;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PackageCommand {
@@ -73,25 +74,20 @@ pub fn package(cmd: PackageCommand) -> anyhow::Result<ExitCode> {
         match cmd {
             PackageCommand::List { registry, output } => {
                 let items = registry.client()?.all_packages().await?;
-                match output {
-                    Output::Json => print_json(&items)?,
-                    Output::Text => {
-                        println!(
-                            "{:<24} {:<32} {:<16} {:<8} REV",
-                            "ID", "NAME", "OWNER", "VISIBILITY"
-                        );
-                        for p in items {
-                            println!(
-                                "{:<24} {:<32} {:<16} {:<8} {}",
-                                p.id,
-                                p.name,
-                                p.owner,
-                                format!("{:?}", p.visibility).to_lowercase(),
-                                p.revision
-                            );
-                        }
+                output.emit(&items, |items| {
+                    let mut t = Table::new(&["ID", "NAME", "OWNER", "VISIBILITY", "REV"]);
+                    for p in items {
+                        t.row([
+                            p.id.clone(),
+                            p.name.clone(),
+                            p.owner.clone(),
+                            lowercase_debug(&p.visibility),
+                            p.revision.to_string(),
+                        ]);
                     }
-                }
+                    print!("{}", t.render());
+                    Ok(())
+                })?;
             }
             PackageCommand::Show {
                 package,
@@ -99,25 +95,21 @@ pub fn package(cmd: PackageCommand) -> anyhow::Result<ExitCode> {
                 output,
             } => {
                 let p = registry.client()?.package(&package).await?;
-                match output {
-                    Output::Json => print_json(&p)?,
-                    Output::Text => {
-                        println!("id:             {}", p.id);
-                        println!("name:           {}", p.name);
-                        println!("owner:          {}", p.owner);
-                        println!("description:    {}", p.description);
-                        println!("resource group: {}", p.resource_group);
-                        println!(
-                            "visibility:     {}",
-                            format!("{:?}", p.visibility).to_lowercase()
-                        );
-                        for (k, v) in &p.tags {
-                            println!("tag:            {k}={v}");
-                        }
-                        println!("revision:       {}", p.revision);
-                        println!("created:        {}", p.created_at);
-                    }
-                }
+                output.emit(&p, |p| {
+                    let mut fields = vec![
+                        ("id", p.id.clone()),
+                        ("name", p.name.clone()),
+                        ("owner", p.owner.clone()),
+                        ("description", p.description.clone()),
+                        ("resource group", p.resource_group.clone()),
+                        ("visibility", lowercase_debug(&p.visibility)),
+                    ];
+                    fields.extend(p.tags.iter().map(|(k, v)| ("tag", format!("{k}={v}"))));
+                    fields.push(("revision", p.revision.to_string()));
+                    fields.push(("created", p.created_at.clone()));
+                    print_fields(&fields);
+                    Ok(())
+                })?;
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -133,21 +125,19 @@ pub fn version(cmd: VersionCommand) -> anyhow::Result<ExitCode> {
                 output,
             } => {
                 let items = registry.client()?.all_versions(&package).await?;
-                match output {
-                    Output::Json => print_json(&items)?,
-                    Output::Text => {
-                        println!("{:<24} {:<24} {:<10} PUBLISHED", "ID", "NAME", "STATUS");
-                        for v in items {
-                            println!(
-                                "{:<24} {:<24} {:<10} {}",
-                                v.id,
-                                v.name,
-                                v.status.as_str(),
-                                v.published_at.unwrap_or_default()
-                            );
-                        }
+                output.emit(&items, |items| {
+                    let mut t = Table::new(&["ID", "NAME", "STATUS", "PUBLISHED"]);
+                    for v in items {
+                        t.row([
+                            v.id.clone(),
+                            v.name.clone(),
+                            v.status.as_str().to_string(),
+                            v.published_at.clone().unwrap_or_default(),
+                        ]);
                     }
-                }
+                    print!("{}", t.render());
+                    Ok(())
+                })?;
             }
             VersionCommand::Show {
                 version,
@@ -155,18 +145,18 @@ pub fn version(cmd: VersionCommand) -> anyhow::Result<ExitCode> {
                 output,
             } => {
                 let v = registry.client()?.version(&version).await?;
-                match output {
-                    Output::Json => print_json(&v)?,
-                    Output::Text => {
-                        println!("id:          {}", v.id);
-                        println!("package:     {}", v.package_id);
-                        println!("name:        {}", v.name);
-                        println!("status:      {}", v.status.as_str());
-                        println!("description: {}", v.description);
-                        println!("image:       {}", serde_json::to_string(&v.image)?);
-                        println!("revision:    {}", v.revision);
-                    }
-                }
+                output.emit(&v, |v| {
+                    print_fields(&[
+                        ("id", v.id.clone()),
+                        ("package", v.package_id.clone()),
+                        ("name", v.name.clone()),
+                        ("status", v.status.as_str().to_string()),
+                        ("description", v.description.clone()),
+                        ("image", serde_json::to_string(&v.image)?),
+                        ("revision", v.revision.to_string()),
+                    ]);
+                    Ok(())
+                })?;
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -178,25 +168,20 @@ pub fn service(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
         match cmd {
             ServiceCommand::List { registry, output } => {
                 let items = registry.client()?.all_services().await?;
-                match output {
-                    Output::Json => print_json(&items)?,
-                    Output::Text => {
-                        println!(
-                            "{:<24} {:<32} {:<16} {:<8} ASSOCIATIONS",
-                            "ID", "NAME", "OWNER", "VISIBILITY"
-                        );
-                        for s in items {
-                            println!(
-                                "{:<24} {:<32} {:<16} {:<8} {}",
-                                s.id,
-                                s.name,
-                                s.owner,
-                                s.visibility.as_str(),
-                                s.image_associations.len()
-                            );
-                        }
+                output.emit(&items, |items| {
+                    let mut t = Table::new(&["ID", "NAME", "OWNER", "VISIBILITY", "ASSOCIATIONS"]);
+                    for s in items {
+                        t.row([
+                            s.id.clone(),
+                            s.name.clone(),
+                            s.owner.clone(),
+                            s.visibility.as_str().to_string(),
+                            s.image_associations.len().to_string(),
+                        ]);
                     }
-                }
+                    print!("{}", t.render());
+                    Ok(())
+                })?;
             }
             ServiceCommand::Show {
                 service,
@@ -204,25 +189,42 @@ pub fn service(cmd: ServiceCommand) -> anyhow::Result<ExitCode> {
                 output,
             } => {
                 let s = registry.client()?.service(&service).await?;
-                match output {
-                    Output::Json => print_json(&s)?,
-                    Output::Text => {
-                        println!("id:         {}", s.id);
-                        println!("name:       {}", s.name);
-                        println!("owner:      {}", s.owner);
-                        println!("visibility: {}", s.visibility.as_str());
-                        println!(
-                            "whitelist:  {}",
-                            s.whitelist.iter().cloned().collect::<Vec<_>>().join(", ")
-                        );
-                        for (literal, a) in &s.image_associations {
-                            println!("associates: {literal} -> {} @ {}", a.package_id, a.version);
-                        }
-                        println!("revision:   {}", s.revision);
-                    }
-                }
+                output.emit(&s, |s| {
+                    let mut fields = vec![
+                        ("id", s.id.clone()),
+                        ("name", s.name.clone()),
+                        ("owner", s.owner.clone()),
+                        ("visibility", s.visibility.as_str().to_string()),
+                        (
+                            "whitelist",
+                            s.whitelist.iter().cloned().collect::<Vec<_>>().join(", "),
+                        ),
+                    ];
+                    fields.extend(s.image_associations.iter().map(|(literal, a)| {
+                        (
+                            "associates",
+                            format!("{literal} -> {} @ {}", a.package_id, a.version),
+                        )
+                    }));
+                    fields.push(("revision", s.revision.to_string()));
+                    print_fields(&fields);
+                    Ok(())
+                })?;
             }
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `name: value` lines with the values in one column.
+fn print_fields(fields: &[(&str, String)]) {
+    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    for (name, value) in fields {
+        println!("{:<width$} {value}", format!("{name}:"));
+    }
+}
+
+/// A unit enum's name in lower case (`Public` → `public`).
+fn lowercase_debug(value: &impl std::fmt::Debug) -> String {
+    format!("{value:?}").to_lowercase()
 }
