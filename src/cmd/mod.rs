@@ -8,6 +8,7 @@ mod quickstart;
 mod resolve;
 mod serve;
 mod sim_cloud;
+mod table;
 mod token;
 mod views;
 
@@ -17,6 +18,9 @@ use clap::{Parser, Subcommand};
 
 /// Exit code for usage, I/O and parse errors (findings use 1, success 0).
 pub const EXIT_USAGE: u8 = 2;
+
+/// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -78,7 +78,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let work = env::work_dir()?;
-    if let Err(err) = rt.block_on(story(&ui, &args, &work, root, provider, started)) {
+    // Ctrl-C drops the story: its terraform runs and the registry are killed with it (kill on
+    // drop), and nothing outside the working directory exists, so removing it is a full cleanup.
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            outcome = story(&ui, &args, &work, root, provider, started) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(outcome) = outcome else {
+        // The provider may still be removing its socket in there: one retry covers that race.
+        let removed = std::fs::remove_dir_all(&work).or_else(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::fs::remove_dir_all(&work)
+        });
+        match removed {
+            Ok(()) => eprintln!(
+                "\n{}",
+                ui.dim(&format!("interrupted: removed {}", work.display()))
+            ),
+            Err(err) => eprintln!("\ninterrupted: cannot remove {}: {err}", work.display()),
+        }
+        return Ok(ExitCode::from(super::EXIT_INTERRUPTED));
+    };
+    if let Err(err) = outcome {
         eprintln!(
             "{}",
             ui.dim(&format!(

@@ -277,7 +277,13 @@ impl Terraform {
         let cli_config = work.join("terraform.tfrc");
         std::fs::write(&cli_config, cli_config_text(provider_dir))
             .with_context(|| format!("cannot write {}", cli_config.display()))?;
+        // Terraform's and the provider's temporary files (the plugin socket) stay inside the
+        // working directory too, so removing it cleans up after an interrupted run.
+        let tmp = work.join("tmp");
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
         let env = vec![
+            ("TMPDIR", tmp.display().to_string()),
             ("TF_CLI_CONFIG_FILE", cli_config.display().to_string()),
             ("TF_IN_AUTOMATION", "1".to_string()),
             ("TF_INPUT", "0".to_string()),
