@@ -143,8 +143,25 @@ pub async fn serve<P: ProviderDef>(def: P) -> Result<(), PluginError> {
         _ = async { let _ = grace.wait_for(|v| *v).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
             tracing::debug!("connections still open after shutdown; exiting anyway");
         }
+        _ = parent_gone() => {
+            tracing::debug!("terraform is gone without a shutdown call; exiting");
+        }
     }
     Ok(())
+}
+
+/// Resolves when the process that started the provider has ended. Terraform stops its
+/// providers when it ends, but when it is killed itself (SIGKILL, a cancelled CI job) nobody
+/// does: the provider then exits within a second and removes its socket.
+async fn parent_gone() {
+    let parent = std::os::unix::process::parent_id();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if std::os::unix::process::parent_id() != parent {
+            return;
+        }
+    }
 }
 
 fn write_handshake(path: &Path, cert_der: Option<&[u8]>) -> Result<(), PluginError> {
