@@ -128,7 +128,13 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                         tag = Some(p..e);
                         p = self.ws(e);
                     }
-                    b'&' => p = self.ws(self.token_end(p)),
+                    b'&' => {
+                        let e = self.token_end(p);
+                        if self.quiet == 0 && emit {
+                            self.sink.anchor(&self.text[p + 1..e]);
+                        }
+                        p = self.ws(e);
+                    }
                     _ => break,
                 }
             }

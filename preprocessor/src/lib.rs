@@ -14,6 +14,7 @@
 //! assert_eq!(res.apply(text), text.replace("centos_7", "m-bp1"));
 //! ```
 
+mod anchors;
 mod embed;
 pub mod error;
 mod flow;

@@ -82,4 +82,6 @@ pub(crate) trait TreeSink<'a> {
     fn document(&mut self) {}
     /// A node at `path`.
     fn node(&mut self, path: &[Key<'a>], node: &Node);
+    /// An anchor (`&name`, without the `&`): the next node reported carries it.
+    fn anchor(&mut self, _name: &'a str) {}
 }

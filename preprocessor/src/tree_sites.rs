@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::anchors::{Anchors, MAX_ALIAS_DEPTH, merge_target};
 use crate::error::Position;
 use crate::hcl_expr::{self, Expr};
 use crate::scalar;
@@ -30,8 +31,12 @@ struct Candidate {
     property: Cow<'static, str>,
     node: Node,
     /// For a mapping value: its first key (`Ref`, `Fn::Join`) and, for `Ref`, the target.
-    /// For a mapping value: its first key and, for `Ref`, the target.
     mapping: Option<Box<(String, Option<String>)>>,
+    /// It arrived through a merge key: an explicit key of the same path overrides it.
+    merged: bool,
+    /// `ImageId: *alias` of an anchored scalar: `node` is the anchored scalar, this is the
+    /// alias, which a replacement takes (the anchor stays as it is for its other uses).
+    alias_span: Option<std::ops::Range<usize>>,
 }
 
 /// A `Workspace` file of a ROS template that embeds Terraform.
@@ -56,6 +61,14 @@ pub(crate) struct TreeSites<'t> {
     region_images: std::collections::HashSet<String>,
     tf_vars: HashMap<String, String>,
     pub workspace: Vec<WorkspaceFile>,
+    anchors: Anchors<'t>,
+    /// How many alias expansions deep the current node is (0: written where it is).
+    alias_depth: usize,
+    /// How many of those expansions are merge keys (`<<`).
+    merging: usize,
+    any_merged: bool,
+    /// Some node arrived through an alias.
+    any_alias: bool,
 }
 
 impl<'t> TreeSites<'t> {
@@ -79,6 +92,11 @@ impl<'t> TreeSites<'t> {
             region_images: std::collections::HashSet::new(),
             tf_vars: HashMap::new(),
             workspace: Vec::new(),
+            anchors: Anchors::default(),
+            alias_depth: 0,
+            merging: 0,
+            any_merged: false,
+            any_alias: false,
         }
     }
 
@@ -98,7 +116,28 @@ impl<'t> TreeSites<'t> {
     }
 
     /// Turns the candidates into image sites of image-booting types.
-    pub fn finish(self, types: &ResourceTypes) -> Vec<ImageSite> {
+    pub fn finish(mut self, types: &ResourceTypes) -> Vec<ImageSite> {
+        if self.any_merged {
+            self.drop_overridden_merges();
+        }
+        // Values that an alias or merge key also gives to a resource that does not boot an
+        // image (a `CopyImage` source): rewriting them would change that resource too.
+        let shared: std::collections::HashMap<(usize, usize), &str> = if self.any_alias {
+            self.candidates
+                .iter()
+                .filter(|c| c.alias_span.is_none() && c.tf.is_none())
+                .filter_map(|c| {
+                    let r = &self.resources[c.resource?];
+                    let t = r.ty.as_deref()?;
+                    types
+                        .lookup(t)
+                        .is_none()
+                        .then(|| ((c.node.span.start, c.node.span.end), r.id.as_ref()))
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
         let mut out = Vec::with_capacity(self.candidates.len());
         for c in &self.candidates {
             let (resource, ty) = match (c.tf.as_deref(), c.resource) {
@@ -110,10 +149,29 @@ impl<'t> TreeSites<'t> {
                 (None, None) => continue,
             };
             let Some(ty) = types.lookup(ty) else { continue };
-            let (value, quoting) = if c.tf.is_some() {
+            let (value, mut quoting) = if c.tf.is_some() {
                 self.classify_tf(c)
             } else {
                 self.classify_ros(c)
+            };
+            if c.alias_span.is_some() && value.literal().is_some() {
+                // The alias itself is replaced by the image ID.
+                quoting = Quoting::YamlPlain;
+            }
+            let value = match shared.get(&(c.node.span.start, c.node.span.end)) {
+                Some(other) if c.alias_span.is_none() && value.literal().is_some() => {
+                    quoting = Quoting::None;
+                    SiteValue::non_literal(
+                        NonLiteralKind::Alias,
+                        shorten(&self.text[c.node.span.clone()]),
+                        format!(
+                            "this ImageId is also `{other}`'s, through a YAML anchor; rewriting it \
+                             would change `{other}`, which does not boot the image"
+                        ),
+                        Some("write the image ID literal in this resource instead of sharing it through an anchor".into()),
+                    )
+                }
+                _ => value,
             };
             out.push(ImageSite {
                 resource,
@@ -121,6 +179,7 @@ impl<'t> TreeSites<'t> {
                 property: c.property.clone(),
                 embedded_in: None,
                 span: match c.node.kind {
+                    _ if c.alias_span.is_some() => c.alias_span.clone().unwrap_or_default(),
                     // An empty block scalar: just its header (`|-`), not the line break after it.
                     NodeKind::Scalar(ScalarStyle::Block { header, .. })
                         if c.node.span.is_empty() =>
@@ -362,9 +421,67 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
     fn document(&mut self) {
         self.open = None;
         self.current = None;
+        self.anchors.clear();
+    }
+
+    fn anchor(&mut self, name: &'t str) {
+        self.anchors.anchor(name);
     }
 
     fn node(&mut self, path: &[Key<'t>], node: &Node) {
+        self.anchors.observe(path, node);
+        self.site_node(path, node);
+        if node.kind == NodeKind::Alias && path.first().is_some_and(|k| k.is("Resources")) {
+            self.expand_alias(path, node);
+        }
+    }
+}
+
+impl<'t> TreeSites<'t> {
+    /// An alias under `Resources`: what its anchor holds arrives here (a merge key `<<` merges
+    /// into the mapping that holds it). `ImageId: *alias` itself is a candidate of its own.
+    fn expand_alias(&mut self, path: &[Key<'t>], node: &Node) {
+        if self.alias_depth >= MAX_ALIAS_DEPTH || path.last().is_some_and(|k| k.is("ImageId")) {
+            return;
+        }
+        let name = &self.text[node.span.start + 1..node.span.end];
+        let Some(def) = self.anchors.get(name) else {
+            return;
+        };
+        let (base, merge) = match merge_target(path) {
+            Some(base) => (base, true),
+            None => (path, false),
+        };
+        let inner = def.inner.clone();
+        self.any_alias = true;
+        self.alias_depth += 1;
+        self.merging += usize::from(merge);
+        for (rel, n) in inner {
+            let mut full = base.to_vec();
+            full.extend(rel);
+            TreeSink::node(self, &full, &n);
+        }
+        self.merging -= usize::from(merge);
+        self.alias_depth -= 1;
+    }
+
+    /// Drops candidates that came through a merge key when the mapping has the key itself
+    /// (an explicit key wins), and all but the first of several merged ones (the first wins).
+    fn drop_overridden_merges(&mut self) {
+        use std::collections::HashSet;
+        let key = |c: &Candidate| (c.resource, c.tf.is_some(), c.property.to_string());
+        let explicit: HashSet<_> = self
+            .candidates
+            .iter()
+            .filter(|c| !c.merged)
+            .map(key)
+            .collect();
+        let mut merged_seen = HashSet::new();
+        self.candidates
+            .retain(|c| !c.merged || (!explicit.contains(&key(c)) && merged_seen.insert(key(c))));
+    }
+
+    fn site_node(&mut self, path: &[Key<'t>], node: &Node) {
         if let Some((idx, depth)) = self.open {
             if path.len() <= depth {
                 self.open = None;
@@ -421,6 +538,10 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                         }
                         _ => None,
                     };
+                    if self.merging > 0 && cur_ty.is_some() {
+                        // A merged `Type` never overrides one written (or merged) earlier.
+                        return;
+                    }
                     if let Some(i) = *cur_index {
                         self.resources[i].ty = t.clone();
                     }
@@ -443,7 +564,9 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                                 .join("."),
                         )
                     };
-                    if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
+                    if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence)
+                        && self.alias_depth == 0
+                    {
                         self.open = Some((self.candidates.len(), path.len()));
                     }
                     let current = match *cur_index {
@@ -457,12 +580,28 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                             self.resources.len() - 1
                         }
                     };
+                    let merged = self.merging > 0;
+                    self.any_merged |= merged;
+                    let (node, alias_span) = match node.kind {
+                        NodeKind::Alias => {
+                            let name = &self.text[node.span.start + 1..node.span.end];
+                            match self.anchors.get(name) {
+                                Some(def) if matches!(def.node.kind, NodeKind::Scalar(_)) => {
+                                    (def.node.clone(), Some(node.span.clone()))
+                                }
+                                _ => (node.clone(), None),
+                            }
+                        }
+                        _ => (node.clone(), None),
+                    };
                     self.candidates.push(Candidate {
                         resource: Some(current),
                         tf: None,
                         property,
-                        node: node.clone(),
+                        node,
                         mapping: None,
+                        merged,
+                        alias_span,
                     });
                 }
             }
@@ -493,6 +632,8 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
                         property: Cow::Owned(keys[3..].join(".")),
                         node: node.clone(),
                         mapping: None,
+                        merged: false,
+                        alias_span: None,
                     });
                 }
             }

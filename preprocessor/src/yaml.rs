@@ -532,6 +532,7 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 }
                 b'&' => {
                     let e = self.token_end(q);
+                    self.sink.anchor(&self.text[q + 1..e]);
                     q = self.skip_blanks(e);
                 }
                 _ => break,

@@ -346,174 +346,293 @@ fn find_key<'v>(v: &'v Json, key: &str, path: &mut Vec<String>, out: &mut Vec<(S
     }
 }
 
-fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> {
-    use saphyr_parser::{Event, Parser, ScalarStyle};
-    enum Frame {
-        Map { key: Option<String>, want_key: bool },
-        Seq,
+/// A YAML node built from saphyr-parser events, aliases resolved (and marked).
+#[derive(Debug, Clone)]
+enum Y {
+    Scalar {
+        value: String,
+        style: saphyr_parser::ScalarStyle,
+        /// Tagged with something else than `!!str`.
+        tagged: bool,
+        /// Tagged `!!str` (a string whatever it looks like).
+        str_tagged: bool,
+        line: usize,
+        col: usize,
+    },
+    Map(Vec<(Y, Y)>),
+    Seq(Vec<Y>),
+    /// An alias, with the node its anchor names.
+    Alias(Box<Y>),
+}
+
+impl Y {
+    /// Through aliases.
+    fn target(&self) -> &Y {
+        match self {
+            Y::Alias(t) => t.target(),
+            other => other,
+        }
     }
-    struct Cand {
-        doc: usize,
-        id: String,
-        property: String,
-        literal: Option<String>,
-        line: Option<usize>,
+
+    fn as_str(&self) -> Option<&str> {
+        match self.target() {
+            Y::Scalar { value, tagged, .. } if !tagged => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping as YAML loaders with merge keys see them: keys written in
+    /// the mapping first (all of them), then merged keys (`<<: *a` or `<<: [*a, *b]`) that
+    /// are not written, the first merge winning.
+    fn entries(&self) -> Vec<(String, &Y)> {
+        let Y::Map(m) = self.target() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, &Y)> = Vec::new();
+        let mut merges = Vec::new();
+        for (k, v) in m {
+            match k.as_str() {
+                Some("<<")
+                    if matches!(
+                        k,
+                        Y::Scalar {
+                            style: saphyr_parser::ScalarStyle::Plain,
+                            ..
+                        }
+                    ) =>
+                {
+                    merges.push(v)
+                }
+                Some(k) => out.push((k.to_string(), v)),
+                None => {}
+            }
+        }
+        for v in merges {
+            let sources: Vec<&Y> = match v.target() {
+                Y::Seq(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for src in sources {
+                for (k, v) in src.entries() {
+                    if !out.iter().any(|(o, _)| *o == k) {
+                        out.push((k, v));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn get(&self, key: &str) -> Option<&Y> {
+        self.entries()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// The documents of a YAML stream as trees.
+fn yaml_documents(text: &str) -> Result<Vec<Y>, String> {
+    use saphyr_parser::{Event, Parser};
+    enum Open {
+        Map(Vec<(Y, Y)>, Option<Y>, usize),
+        Seq(Vec<Y>, usize),
     }
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut doc = 0usize;
-    let mut rtypes: HashMap<(usize, String), String> = HashMap::new();
-    let mut cands: Vec<Cand> = Vec::new();
-    let mut workspace: Vec<(String, String)> = Vec::new();
+    let mut anchors: HashMap<usize, Y> = HashMap::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut docs = Vec::new();
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| e.to_string())?;
-        let keys = |stack: &[Frame]| -> Vec<Option<String>> {
-            stack
-                .iter()
-                .map(|f| match f {
-                    Frame::Map { key, .. } => key.clone(),
-                    Frame::Seq => Some("[]".to_string()),
-                })
-                .collect()
-        };
-        let is_value_node = matches!(
-            ev,
-            Event::Scalar(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-                | Event::Alias(..)
-        );
-        if !is_value_node {
-            match ev {
-                Event::MappingEnd | Event::SequenceEnd => {
-                    stack.pop();
-                }
-                Event::DocumentStart(_) => doc += 1,
-                _ => {}
-            }
-            continue;
-        }
-        // A key?
-        if let Some(Frame::Map { key, want_key }) = stack.last_mut() {
-            if *want_key {
-                *want_key = false;
-                *key = match &ev {
-                    Event::Scalar(v, ..) => Some(v.to_string()),
-                    _ => None,
-                };
-                match ev {
-                    Event::MappingStart(..) => stack.push(Frame::Map {
-                        key: None,
-                        want_key: true,
-                    }),
-                    Event::SequenceStart(..) => stack.push(Frame::Seq),
-                    _ => {}
-                }
+        let (node, anchor) = match ev {
+            Event::DocumentStart(_) => {
+                anchors.clear();
                 continue;
             }
+            Event::MappingStart(a, _) => {
+                stack.push(Open::Map(Vec::new(), None, a));
+                continue;
+            }
+            Event::SequenceStart(a, _) => {
+                stack.push(Open::Seq(Vec::new(), a));
+                continue;
+            }
+            Event::MappingEnd => match stack.pop() {
+                Some(Open::Map(m, _, a)) => (Y::Map(m), a),
+                _ => return Err("unbalanced mapping".into()),
+            },
+            Event::SequenceEnd => match stack.pop() {
+                Some(Open::Seq(v, a)) => (Y::Seq(v), a),
+                _ => return Err("unbalanced sequence".into()),
+            },
+            Event::Scalar(v, style, a, tag) => {
+                let str_tagged = tag
+                    .as_ref()
+                    .is_some_and(|t| t.suffix == "str" && t.handle != "!");
+                (
+                    Y::Scalar {
+                        value: v.to_string(),
+                        style,
+                        tagged: tag.is_some() && !str_tagged,
+                        str_tagged,
+                        line: span.start.line(),
+                        col: span.start.col(),
+                    },
+                    a,
+                )
+            }
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(t) => (Y::Alias(Box::new(t.clone())), 0),
+                None => return Err(format!("unknown anchor {id}")),
+            },
+            _ => continue,
+        };
+        if anchor != 0 {
+            anchors.insert(anchor, node.clone());
         }
-        // A value at the path of the stack.
-        let path = keys(&stack);
-        if let Some(Frame::Map { want_key, .. }) = stack.last_mut() {
-            *want_key = true;
+        match stack.last_mut() {
+            Some(Open::Map(m, key, _)) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => m.push((k, node)),
+            },
+            Some(Open::Seq(v, _)) => v.push(node),
+            None => docs.push(node),
         }
-        let p: Vec<Option<&str>> = path.iter().map(|k| k.as_deref()).collect();
-        if p.len() >= 3 && p[0] == Some("Resources") {
-            if let Some(id) = p[1] {
-                if p.len() == 3 && p[2] == Some("Type") {
-                    if let Event::Scalar(v, _, _, tag) = &ev {
-                        let str_tag = tag
-                            .as_ref()
-                            .is_none_or(|t| t.suffix == "str" && t.handle != "!");
-                        if str_tag {
-                            rtypes.insert((doc, id.to_string()), v.to_string());
+    }
+    Ok(docs)
+}
+
+fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> {
+    use saphyr_parser::ScalarStyle;
+    let mut out = Vec::new();
+    for doc in yaml_documents(text)? {
+        // Where the ImageId scalars of resources that do not boot an image are written: an
+        // image site sharing one (through an anchor) cannot be rewritten.
+        let mut shared = std::collections::HashSet::new();
+        if let Some(res) = doc.get("Resources") {
+            for (_, r) in res.entries() {
+                let Some(ty) = r.get("Type").and_then(Y::as_str) else {
+                    continue;
+                };
+                if types.boots_image(ty) {
+                    continue;
+                }
+                if let Some(props) = r.get("Properties") {
+                    let mut found = Vec::new();
+                    find_yaml_key(props, &mut Vec::new(), &mut found);
+                    for (_, v) in found {
+                        if let Y::Scalar { line, col, .. } = v {
+                            shared.insert((*line, *col));
                         }
                     }
                 }
-                if p.len() >= 4 && p[2] == Some("Properties") && p[p.len() - 1] == Some("ImageId") {
-                    let property = p[2..]
-                        .iter()
-                        .filter_map(|k| *k)
-                        .filter(|k| *k != "[]")
-                        .collect::<Vec<_>>()
-                        .join(".");
-                    let (literal, line) = match &ev {
-                        Event::Scalar(v, style, _, tag) => {
-                            let str_tag = tag
-                                .as_ref()
-                                .is_some_and(|t| t.suffix == "str" && t.handle != "!");
-                            // A block scalar's final line breaks are not part of the image ID.
-                            let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                            let literal = (tag.is_none() || str_tag).then(|| {
-                                if block {
-                                    v.trim_end_matches('\n').to_string()
-                                } else {
-                                    v.to_string()
-                                }
-                            });
-                            let literal = if matches!(style, ScalarStyle::Plain)
-                                && tag.is_none()
-                                && core_schema_non_string(v)
+            }
+        }
+        if let Some(res) = doc.get("Resources") {
+            for (id, r) in res.entries() {
+                let ty = r.get("Type").and_then(Y::as_str).unwrap_or("");
+                if !types.boots_image(ty) {
+                    continue;
+                }
+                let Some(props) = r.get("Properties") else {
+                    continue;
+                };
+                let mut found = Vec::new();
+                find_yaml_key(props, &mut vec!["Properties".to_string()], &mut found);
+                for (property, v) in found {
+                    let (literal, line) = match v {
+                        Y::Scalar {
+                            value,
+                            style,
+                            tagged,
+                            str_tagged,
+                            line,
+                            col,
+                        } => {
+                            let plain = matches!(style, ScalarStyle::Plain) && !str_tagged;
+                            let literal = if *tagged
+                                || plain && core_schema_non_string(value)
+                                || shared.contains(&(*line, *col))
                             {
                                 // An empty plain value is YAML null, `12` a number: not strings.
                                 None
+                            } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                                // A block scalar's final line breaks are not part of the image ID.
+                                Some(value.trim_end_matches('\n').to_string())
                             } else {
-                                literal
+                                Some(value.clone())
                             };
-                            let exact = matches!(
-                                style,
-                                ScalarStyle::Plain
-                                    | ScalarStyle::SingleQuoted
-                                    | ScalarStyle::DoubleQuoted
-                            ) && tag.is_none();
-                            (literal, exact.then(|| span.start.line()))
+                            let exact = !tagged
+                                && !str_tagged
+                                && matches!(
+                                    style,
+                                    ScalarStyle::Plain
+                                        | ScalarStyle::SingleQuoted
+                                        | ScalarStyle::DoubleQuoted
+                                );
+                            (literal, exact.then_some(*line))
                         }
+                        // `ImageId: *alias` of a literal is that literal (written at the alias).
+                        Y::Alias(t) => match &**t {
+                            Y::Scalar {
+                                value,
+                                style,
+                                tagged: false,
+                                str_tagged,
+                                ..
+                            } if *str_tagged
+                                || !(matches!(style, ScalarStyle::Plain)
+                                    && core_schema_non_string(value)) =>
+                            {
+                                (Some(value.clone()), None)
+                            }
+                            _ => (None, None),
+                        },
                         _ => (None, None),
                     };
-                    cands.push(Cand {
-                        doc,
-                        id: id.to_string(),
+                    out.push(RefSite {
+                        resource: id.clone(),
                         property,
                         literal,
                         line,
+                        span: None,
+                        embedded: false,
                     });
                 }
             }
         }
-        if p.len() == 2 && p[0] == Some("Workspace") {
-            if let (Some(name), Event::Scalar(v, ..)) = (p[1], &ev) {
-                workspace.push((name.to_string(), v.to_string()));
+        if let Some(ws) = doc.get("Workspace") {
+            for (name, body) in ws.entries() {
+                if let Some(src) = body.as_str() {
+                    out.extend(embedded_sites(&name, src, types)?);
+                }
             }
         }
-        match ev {
-            Event::MappingStart(..) => stack.push(Frame::Map {
-                key: None,
-                want_key: true,
-            }),
-            Event::SequenceStart(..) => stack.push(Frame::Seq),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for c in cands {
-        if rtypes
-            .get(&(c.doc, c.id.clone()))
-            .is_some_and(|t| types.boots_image(t))
-        {
-            out.push(RefSite {
-                resource: c.id,
-                property: c.property,
-                literal: c.literal,
-                line: c.line,
-                span: None,
-                embedded: false,
-            });
-        }
-    }
-    for (name, src) in workspace {
-        out.extend(embedded_sites(&name, &src, types)?);
     }
     Ok(out)
+}
+
+/// Every `ImageId` value under `v` (through sequences, aliases and merge keys), with its
+/// dotted key path.
+fn find_yaml_key<'v>(v: &'v Y, path: &mut Vec<String>, out: &mut Vec<(String, &'v Y)>) {
+    match v.target() {
+        Y::Map(_) => {
+            for (k, child) in v.entries() {
+                path.push(k.clone());
+                if k == "ImageId" {
+                    out.push((path.join("."), child));
+                }
+                find_yaml_key(child, path, out);
+                path.pop();
+            }
+        }
+        Y::Seq(items) => {
+            for child in items {
+                find_yaml_key(child, path, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Whether a plain YAML scalar resolves to null, a boolean or a number (YAML 1.2 core schema,
