@@ -42,6 +42,7 @@ on_both!(
     tokens_map_to_accounts,
     migrations_run_once,
     copy_slots_hold_across_replicas,
+    service_lists_carry_each_services_children,
 );
 
 struct Db {
@@ -717,4 +718,71 @@ async fn copy_slots_hold_across_replicas(backend: Backend) {
             }
         }
     }
+}
+
+/// Lists fill whitelists and associations for a whole page at once: each service must still
+/// get exactly its own.
+async fn service_lists_carry_each_services_children(backend: Backend) {
+    let Db { store, _dir } = db(backend).await;
+    let p = store
+        .create_package("acme", &new_package("pkg_a"))
+        .await
+        .unwrap();
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let svc = NewService {
+            name: format!("svc_{i}"),
+            visibility: Visibility::Private,
+            // svc_0 has no whitelist and no association; the others i of each.
+            whitelist: (0..i).map(|n| format!("cust_{i}_{n}")).collect(),
+            image_associations: (0..i)
+                .map(|n| {
+                    (
+                        format!("lit_{i}_{n}"),
+                        Association {
+                            package_id: p.id.clone(),
+                            version: "latest".into(),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        created.push(store.create_service("acme", &svc).await.unwrap());
+    }
+    let admin = Principal::new("root", Role::Admin);
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_services(
+                &admin,
+                &PageArgs {
+                    limit: 2,
+                    after: after.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        listed.extend(page.items);
+        match page.next_page_token {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len(), 5);
+    for s in &created {
+        let one = store.service(&s.id).await.unwrap();
+        let in_list = listed.iter().find(|l| l.id == s.id).unwrap();
+        assert_eq!(one.whitelist, s.whitelist, "{}", s.name);
+        assert_eq!(one.image_associations, s.image_associations, "{}", s.name);
+        assert_eq!(in_list.whitelist, s.whitelist, "{}", s.name);
+        assert_eq!(
+            in_list.image_associations, s.image_associations,
+            "{}",
+            s.name
+        );
+    }
+    let named = store.services_named("svc_3").await.unwrap();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].whitelist.len(), 3);
 }

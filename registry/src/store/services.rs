@@ -125,30 +125,62 @@ impl Store {
         })
     }
 
-    async fn fill_service(&self, mut s: Service) -> Result<Service> {
-        let rows = sqlx::query("SELECT account FROM service_whitelist WHERE service_id = $1")
-            .bind(&s.id)
-            .fetch_all(self.pool())
-            .await?;
-        for row in &rows {
-            s.whitelist.insert(row.try_get("account")?);
+    async fn fill_service(&self, s: Service) -> Result<Service> {
+        let mut filled = self.fill_services(vec![s]).await?;
+        filled.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Adds whitelists and associations to a page of services: two queries for the whole page
+    /// (at most `MAX_PAGE_SIZE` + 1 IDs), not two per service.
+    async fn fill_services(&self, mut services: Vec<Service>) -> Result<Vec<Service>> {
+        if services.is_empty() {
+            return Ok(services);
         }
-        let rows = sqlx::query(
-            "SELECT literal, package_id, version FROM associations WHERE service_id = $1",
-        )
-        .bind(&s.id)
-        .fetch_all(self.pool())
-        .await?;
-        for row in &rows {
-            s.image_associations.insert(
-                row.try_get("literal")?,
-                Association {
-                    package_id: row.try_get("package_id")?,
-                    version: row.try_get("version")?,
-                },
-            );
+        let ids: Vec<String> = services.iter().map(|s| s.id.clone()).collect();
+        let at: std::collections::HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let placeholders = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+
+        let sql = format!(
+            "SELECT service_id, account FROM service_whitelist WHERE service_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(id);
         }
-        Ok(s)
+        for row in &query.fetch_all(self.pool()).await? {
+            let id: String = row.try_get("service_id")?;
+            if let Some(&i) = at.get(id.as_str()) {
+                services[i].whitelist.insert(row.try_get("account")?);
+            }
+        }
+
+        let sql = format!(
+            "SELECT service_id, literal, package_id, version FROM associations WHERE service_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(id);
+        }
+        for row in &query.fetch_all(self.pool()).await? {
+            let id: String = row.try_get("service_id")?;
+            if let Some(&i) = at.get(id.as_str()) {
+                services[i].image_associations.insert(
+                    row.try_get("literal")?,
+                    Association {
+                        package_id: row.try_get("package_id")?,
+                        version: row.try_get("version")?,
+                    },
+                );
+            }
+        }
+        Ok(services)
     }
 
     pub async fn service(&self, id: &str) -> Result<Service> {
@@ -168,11 +200,11 @@ impl Store {
         .bind(name)
         .fetch_all(self.pool())
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(self.fill_service(service_from_row(row)?).await?);
-        }
-        Ok(out)
+        let services = rows
+            .iter()
+            .map(service_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.fill_services(services).await
     }
 
     /// Lists the services `viewer` may read: admins all; vendors their own; customers public
@@ -196,10 +228,11 @@ impl Store {
             .bind(page.fetch_limit())
             .fetch_all(self.pool())
             .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in &rows {
-            items.push(self.fill_service(service_from_row(row)?).await?);
-        }
+        let items = rows
+            .iter()
+            .map(service_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let items = self.fill_services(items).await?;
         Ok(page.finish(items, |s| &s.id))
     }
 
