@@ -8,6 +8,7 @@ use imagenest_core::distribution::{Distribution, DistributionStatus, RegionCopy,
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::connect::{Output, RegistryArgs, print_json, runtime};
+use super::table::Table;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -84,20 +85,17 @@ fn print(d: &Distribution, output: Output) -> anyhow::Result<()> {
                 d.version_id,
                 status_word(d.status)
             );
-            println!(
-                "{:<16} {:<10} {:>4}  {:<24} ERROR",
-                "REGION", "STATUS", "%", "IMAGE"
-            );
+            let mut t = Table::new(&["REGION", "STATUS", "%", "IMAGE", "ERROR"]);
             for r in &d.regions {
-                println!(
-                    "{:<16} {:<10} {:>4}  {:<24} {}",
-                    r.region,
-                    r.status.as_str(),
-                    r.progress,
-                    r.image_id.as_deref().unwrap_or("-"),
-                    r.error.as_deref().unwrap_or("")
-                );
+                t.row([
+                    r.region.clone(),
+                    r.status.as_str().to_string(),
+                    r.progress.to_string(),
+                    r.image_id.clone().unwrap_or_else(|| "-".into()),
+                    r.error.clone().unwrap_or_default(),
+                ]);
             }
+            print!("{}", t.render());
             Ok(())
         }
     }

@@ -8,6 +8,7 @@ use imagenest_core::{
 };
 
 use super::connect::{Output, RegistryArgs, print_json, runtime};
+use super::table::Table;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -88,26 +89,25 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             Command::List { registry, output } => {
                 let tokens = registry.client()?.list_tokens().await?;
-                match output {
-                    Output::Json => print_json(&tokens)?,
-                    Output::Text => {
-                        println!(
-                            "{:<26} {:<20} {:<9} {:<4} CREATED",
-                            "ID", "ACCOUNT", "ROLE", "KIND"
-                        );
-                        for t in tokens {
-                            let kind = if t.kind == TokenKind::Ros {
-                                "ros"
-                            } else {
-                                "api"
-                            };
-                            println!(
-                                "{:<26} {:<20} {:<9} {:<4} {}",
-                                t.id, t.account, t.role, kind, t.created_at
-                            );
-                        }
+                output.emit(&tokens, |tokens| {
+                    let mut t = Table::new(&["ID", "ACCOUNT", "ROLE", "KIND", "CREATED"]);
+                    for token in tokens {
+                        let kind = if token.kind == TokenKind::Ros {
+                            "ros"
+                        } else {
+                            "api"
+                        };
+                        t.row([
+                            token.id.clone(),
+                            token.account.clone(),
+                            token.role.to_string(),
+                            kind.to_string(),
+                            token.created_at.clone(),
+                        ]);
                     }
-                }
+                    print!("{}", t.render());
+                    Ok(())
+                })?;
             }
             Command::Revoke { id, registry } => {
                 registry.client()?.delete_token(&id).await?;
