@@ -18,6 +18,9 @@ pub(crate) struct Flow<'a, 'p, S> {
     json: bool,
     depth: usize,
     quiet: usize,
+    /// The anchor of the last node scanned without being reported (a scalar sequence item is
+    /// scanned first, then reported once it is known not to be a key).
+    held_anchor: Option<&'a str>,
 }
 
 /// Scans a whole JSON document from byte `start`.
@@ -67,6 +70,7 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             json,
             depth,
             quiet: 0,
+            held_anchor: None,
         }
     }
 
@@ -130,8 +134,11 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                     }
                     b'&' => {
                         let e = self.token_end(p);
+                        let name = &self.text[p + 1..e];
                         if self.quiet == 0 && emit {
-                            self.sink.anchor(&self.text[p + 1..e]);
+                            self.sink.anchor(name);
+                        } else {
+                            self.held_anchor = Some(name);
                         }
                         p = self.ws(e);
                     }
@@ -383,9 +390,15 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                 _ => {}
             }
             self.path.push(Key::Index);
-            let q = if !self.json && !matches!(self.s[p], b'[' | b'{') {
+            // What the item is, past its tag and anchor.
+            let mut first = p;
+            while !self.json && matches!(self.at(first), b'!' | b'&') {
+                first = self.ws(self.token_end(first));
+            }
+            let q = if !self.json && !matches!(self.at(first), b'[' | b'{') {
                 // A scalar item may turn out to be the key of a one-pair mapping (`[a: b]`).
                 self.quiet += 1;
+                self.held_anchor = None;
                 let r = self.node(p, None, false);
                 self.quiet -= 1;
                 let (e, k) = match r {
@@ -406,6 +419,11 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                     self.entry_value(q + 1, key, b']')
                 } else {
                     if let Some(node) = k {
+                        if let Some(a) = self.held_anchor.take() {
+                            if self.quiet == 0 {
+                                self.sink.anchor(a);
+                            }
+                        }
                         self.report(&node);
                     }
                     Ok(q)

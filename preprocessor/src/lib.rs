@@ -282,6 +282,15 @@ pub(crate) fn scan_sites(
                 flow::scan_json(text, start, &mut sink)
             };
             scanned.map_err(|e| (e, syntax))?;
+            if sink.alias_overflow {
+                return Err((
+                    RawError::new(
+                        start,
+                        "YAML aliases expand to too many nodes (aliases of aliases); write the values out",
+                    ),
+                    syntax,
+                ));
+            }
             let workspace = std::mem::take(&mut sink.workspace);
             let mut sites = sink.finish(&opts.resource_types);
             for file in &workspace {

@@ -200,7 +200,12 @@ fn edit_for(text: &str, site: &ImageSite, image: &str) -> Result<(Range<usize>, 
                 && !image.chars().any(char::is_control)
                 && image.trim() == image
                 && !image.starts_with('#');
-            if one_line && content.start < content.end {
+            // Leading blank lines or spaces are part of the value: then the whole block goes.
+            let bare = site
+                .value
+                .literal()
+                .is_some_and(|l| !l.starts_with([' ', '\t', '\n', '\r']));
+            if one_line && bare && content.start < content.end {
                 Ok((content.clone(), image.to_string()))
             } else {
                 whole(double_quoted(image))

@@ -34,6 +34,9 @@ struct Candidate {
     mapping: Option<Box<(String, Option<String>)>>,
     /// It arrived through a merge key: an explicit key of the same path overrides it.
     merged: bool,
+    /// For a merged candidate: the mapping it was merged into (where that mapping starts) and
+    /// the merged key it sits under; a key written in that mapping overrides it.
+    merge_key: Option<Box<(usize, String, usize)>>,
     /// `ImageId: *alias` of an anchored scalar: `node` is the anchored scalar, this is the
     /// alias, which a replacement takes (the anchor stays as it is for its other uses).
     alias_span: Option<std::ops::Range<usize>>,
@@ -67,8 +70,24 @@ pub(crate) struct TreeSites<'t> {
     /// How many of those expansions are merge keys (`<<`).
     merging: usize,
     any_merged: bool,
+    /// The text has `<<`: merge keys are possible, so written keys are tracked.
+    may_merge: bool,
+    /// Where the collections on the path of the current node start (by path length).
+    starts: Vec<usize>,
+    /// Keys written in the mappings of the current resource: (mapping start, key).
+    written: Vec<(usize, Key<'t>)>,
+    /// The merge being expanded: (mapping start, first key of the merged entry).
+    merge_ctx: Option<(usize, String, usize)>,
+    /// Merge sources expanded so far (their order decides which one wins).
+    merge_sources: usize,
+    /// Candidates of the current resource start here (merges are settled when it ends).
+    resource_first: usize,
     /// Some node arrived through an alias.
     any_alias: bool,
+    /// Nodes produced by expanding aliases so far.
+    expanded: usize,
+    /// Expanding aliases went past the limit: the template is refused.
+    pub alias_overflow: bool,
 }
 
 impl<'t> TreeSites<'t> {
@@ -96,7 +115,15 @@ impl<'t> TreeSites<'t> {
             alias_depth: 0,
             merging: 0,
             any_merged: false,
+            may_merge: memchr::memmem::find(text.as_bytes(), b"<<").is_some(),
+            starts: Vec::new(),
+            written: Vec::new(),
+            merge_ctx: None,
+            merge_sources: 0,
+            resource_first: 0,
             any_alias: false,
+            expanded: 0,
+            alias_overflow: false,
         }
     }
 
@@ -118,6 +145,7 @@ impl<'t> TreeSites<'t> {
     /// Turns the candidates into image sites of image-booting types.
     pub fn finish(mut self, types: &ResourceTypes) -> Vec<ImageSite> {
         if self.any_merged {
+            self.settle_merges();
             self.drop_overridden_merges();
         }
         // Values that an alias or merge key also gives to a resource that does not boot an
@@ -419,6 +447,7 @@ fn block_header_end(text: &str, header: usize) -> usize {
 
 impl<'t> TreeSink<'t> for TreeSites<'t> {
     fn document(&mut self) {
+        self.settle_merges();
         self.open = None;
         self.current = None;
         self.anchors.clear();
@@ -429,7 +458,13 @@ impl<'t> TreeSink<'t> for TreeSites<'t> {
     }
 
     fn node(&mut self, path: &[Key<'t>], node: &Node) {
-        self.anchors.observe(path, node);
+        // Anchors hold what is written in them; aliases inside are expanded where used.
+        if self.alias_depth == 0 {
+            self.anchors.observe(path, node);
+            if self.may_merge {
+                self.track_written(path, node);
+            }
+        }
         self.site_node(path, node);
         if node.kind == NodeKind::Alias && path.first().is_some_and(|k| k.is("Resources")) {
             self.expand_alias(path, node);
@@ -441,7 +476,7 @@ impl<'t> TreeSites<'t> {
     /// An alias under `Resources`: what its anchor holds arrives here (a merge key `<<` merges
     /// into the mapping that holds it). `ImageId: *alias` itself is a candidate of its own.
     fn expand_alias(&mut self, path: &[Key<'t>], node: &Node) {
-        if self.alias_depth >= MAX_ALIAS_DEPTH || path.last().is_some_and(|k| k.is("ImageId")) {
+        if self.alias_depth >= MAX_ALIAS_DEPTH {
             return;
         }
         let name = &self.text[node.span.start + 1..node.span.end];
@@ -452,17 +487,74 @@ impl<'t> TreeSites<'t> {
             Some(base) => (base, true),
             None => (path, false),
         };
+        // A few lines of aliases of aliases can stand for billions of nodes: cap the work.
+        self.expanded += def.inner.len();
+        if self.expanded > self.text.len().max(100_000) {
+            self.alias_overflow = true;
+            return;
+        }
         let inner = def.inner.clone();
         self.any_alias = true;
         self.alias_depth += 1;
         self.merging += usize::from(merge);
+        let top_merge = merge && self.alias_depth == 1;
+        self.any_merged |= merge;
+        self.merge_sources += usize::from(top_merge);
+        let source = self.merge_sources;
         for (rel, n) in inner {
+            if top_merge {
+                let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
+                self.merge_ctx = rel
+                    .first()
+                    .and_then(Key::as_str)
+                    .map(|k| (start, k.to_string(), source));
+            }
             let mut full = base.to_vec();
             full.extend(rel);
             TreeSink::node(self, &full, &n);
         }
+        if top_merge {
+            self.merge_ctx = None;
+        }
         self.merging -= usize::from(merge);
         self.alias_depth -= 1;
+    }
+
+    /// Keeps `starts` and `written` up to date with a node written in the document.
+    fn track_written(&mut self, path: &[Key<'t>], node: &Node) {
+        self.starts.truncate(path.len());
+        if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
+            self.starts.resize(path.len(), usize::MAX);
+            self.starts.push(node.span.start);
+        }
+        if path.len() >= 3 && path[0].is("Resources") {
+            if let (Some(&parent), Some(k @ Key::Str(_))) =
+                (self.starts.get(path.len() - 1), path.last())
+            {
+                self.written.push((parent, k.clone()));
+            }
+        }
+    }
+
+    /// Drops merged candidates of the current resource under a key that the mapping they
+    /// were merged into writes itself.
+    fn settle_merges(&mut self) {
+        if self.any_merged && !self.written.is_empty() {
+            let written = &self.written;
+            let first = self.resource_first.min(self.candidates.len());
+            let mut keep = Vec::with_capacity(self.candidates.len() - first);
+            for c in self.candidates.drain(first..) {
+                let overridden = c.merge_key.as_deref().is_some_and(|(start, key, _)| {
+                    written.iter().any(|(s, k)| s == start && k.is(key))
+                });
+                if !overridden {
+                    keep.push(c);
+                }
+            }
+            self.candidates.extend(keep);
+        }
+        self.written.clear();
+        self.resource_first = self.candidates.len();
     }
 
     /// Drops candidates that came through a merge key when the mapping has the key itself
@@ -476,9 +568,17 @@ impl<'t> TreeSites<'t> {
             .filter(|c| !c.merged)
             .map(key)
             .collect();
-        let mut merged_seen = HashSet::new();
-        self.candidates
-            .retain(|c| !c.merged || (!explicit.contains(&key(c)) && merged_seen.insert(key(c))));
+        // Of several merges supplying the same key, the first (in `<<: [*a, *b]` order) wins.
+        let source = |c: &Candidate| c.merge_key.as_deref().map_or(0, |m| m.2);
+        let mut first_source: std::collections::HashMap<_, usize> = Default::default();
+        for c in self.candidates.iter().filter(|c| c.merged) {
+            let e = first_source.entry(key(c)).or_insert(usize::MAX);
+            *e = (*e).min(source(c));
+        }
+        self.candidates.retain(|c| {
+            !c.merged
+                || (!explicit.contains(&key(c)) && first_source.get(&key(c)) == Some(&source(c)))
+        });
     }
 
     fn site_node(&mut self, path: &[Key<'t>], node: &Node) {
@@ -518,6 +618,9 @@ impl<'t> TreeSites<'t> {
             "Resources" if path.len() >= 2 => {
                 let Key::Str(id) = &path[1] else { return };
                 if path.len() == 2 {
+                    if self.alias_depth == 0 {
+                        self.settle_merges();
+                    }
                     self.current = Some((id.clone(), None, None));
                     return;
                 }
@@ -581,7 +684,11 @@ impl<'t> TreeSites<'t> {
                         }
                     };
                     let merged = self.merging > 0;
-                    self.any_merged |= merged;
+                    let merge_key = if merged {
+                        self.merge_ctx.clone().map(Box::new)
+                    } else {
+                        None
+                    };
                     let (node, alias_span) = match node.kind {
                         NodeKind::Alias => {
                             let name = &self.text[node.span.start + 1..node.span.end];
@@ -601,6 +708,7 @@ impl<'t> TreeSites<'t> {
                         node,
                         mapping: None,
                         merged,
+                        merge_key,
                         alias_span,
                     });
                 }
@@ -633,6 +741,7 @@ impl<'t> TreeSites<'t> {
                         node: node.clone(),
                         mapping: None,
                         merged: false,
+                        merge_key: None,
                         alias_span: None,
                     });
                 }

@@ -1,12 +1,24 @@
 //! Property tests (proptest, in place of cargo-fuzz so they run in CI): no scanner panics or
 //! hangs on arbitrary input, untouched output is the input, edits stay in bounds; and on
 //! generated valid templates the scanners agree with the reference parsers.
+//!
+//! `IMAGENEST_FUZZ_CASES=N` multiplies every case count by N for a longer local run
+//! (`IMAGENEST_FUZZ_CASES=50 cargo test --release -p imagenest-preprocessor --test fuzz`).
 
 mod common;
 
 use common::oracle;
 use imagenest_preprocessor::{Format, Lookup, ScanOptions, resolve, scan};
 use proptest::prelude::*;
+
+/// `n` cases, times `IMAGENEST_FUZZ_CASES` when it is set.
+fn cases(n: u32) -> u32 {
+    let k = std::env::var("IMAGENEST_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(1);
+    n.saturating_mul(k.max(1))
+}
 
 const YAML_TOKENS: &[&str] = &[
     "Resources",
@@ -54,6 +66,17 @@ const YAML_TOKENS: &[&str] = &[
     "main.tf",
     "%YAML 1.2\n",
     "\u{feff}",
+    "<<: ",
+    "&b ",
+    "*b",
+    "    ",
+    ">",
+    "|+",
+    ">-",
+    "12",
+    "null",
+    ".tf: ",
+    "Transform",
 ];
 const HCL_TOKENS: &[&str] = &[
     "resource",
@@ -146,7 +169,7 @@ fn robust(text: &str, format: Format) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
 
     #[test]
     fn yaml_scanner_survives_anything(text in soup(YAML_TOKENS)) {
@@ -229,7 +252,7 @@ fn ros_template(resources: &[(String, usize, usize, bool, bool)], crlf: bool) ->
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_ros_yaml_agrees_with_saphyr(res in prop::collection::vec(ros_resource(), 0..8), crlf in any::<bool>()) {

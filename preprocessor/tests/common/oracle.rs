@@ -19,8 +19,17 @@ pub struct RefSite {
     pub embedded: bool,
 }
 
-/// The scanner's sites in the oracle's shape (positions filled in where the oracle has them).
+/// The scanner's sites in the oracle's shape: each is paired with a reference site of the
+/// same resource, property and value (an exact position match first), and keeps only the
+/// position facts that reference site has.
 pub fn from_scan(sites: &[ImageSite], reference: &[RefSite]) -> Vec<RefSite> {
+    let mut used = vec![false; reference.len()];
+    let same = |o: &RefSite, r: &RefSite| {
+        o.resource == r.resource
+            && o.property == r.property
+            && o.literal == r.literal
+            && o.embedded == r.embedded
+    };
     let mut out: Vec<RefSite> = sites
         .iter()
         .map(|s| RefSite {
@@ -32,18 +41,48 @@ pub fn from_scan(sites: &[ImageSite], reference: &[RefSite]) -> Vec<RefSite> {
             embedded: s.embedded_in.is_some(),
         })
         .collect();
-    out.sort();
-    let mut reference = reference.to_vec();
-    reference.sort();
-    // Keep only the position facts the oracle has.
-    for (o, r) in out.iter_mut().zip(&reference) {
-        if r.line.is_none() {
-            o.line = None;
-        }
-        if r.span.is_none() {
-            o.span = None;
+    // Exact matches first, then the rest in order.
+    let mut pending = Vec::new();
+    for (i, o) in out.iter().enumerate() {
+        let exact = (0..reference.len()).find(|&j| {
+            let r = &reference[j];
+            !used[j]
+                && same(o, r)
+                && r.line.is_some_and(|l| Some(l) == o.line)
+                && r.span.is_none_or(|sp| Some(sp) == o.span)
+        });
+        match exact {
+            Some(j) => {
+                used[j] = true;
+                if reference[j].span.is_none() {
+                    pending.push((i, true));
+                }
+            }
+            None => pending.push((i, false)),
         }
     }
+    for (i, matched) in pending {
+        if matched {
+            out[i].span = None;
+            continue;
+        }
+        let j = (0..reference.len())
+            .find(|&j| !used[j] && same(&out[i], &reference[j]) && reference[j].line.is_none())
+            .or_else(|| (0..reference.len()).find(|&j| !used[j] && same(&out[i], &reference[j])));
+        if let Some(j) = j {
+            used[j] = true;
+            if reference[j].line.is_none() {
+                out[i].line = None;
+            }
+            if reference[j].span.is_none() {
+                out[i].span = None;
+            }
+        } else {
+            out[i].line = None;
+            out[i].span = None;
+        }
+    }
+    out.sort();
     out
 }
 
