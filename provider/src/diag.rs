@@ -46,6 +46,15 @@ impl Diagnostics {
         self.push(Severity::Warning, summary, detail, None);
     }
 
+    pub fn warning_at(
+        &mut self,
+        path: &Path,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(Severity::Warning, summary, detail, Some(path.clone()));
+    }
+
     fn push(
         &mut self,
         severity: Severity,

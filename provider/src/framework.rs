@@ -80,14 +80,16 @@ pub trait Resource<C>: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Adjusts the generic plan (no I/O): extra unknowns or replacements.
     fn modify_plan(&self, _prior: &Value, _config: &Value, _plan: &mut Plan) {}
-    /// Private bytes for a plan (may ask the registry); `None` keeps the prior private state.
-    /// Terraform hands them back to the apply that follows, including the delete half of a
-    /// replacement.
-    async fn plan_private(
+    /// The part of planning that asks the registry, after `modify_plan`: it may predict
+    /// computed values, warn (warnings show in the plan output) and return private bytes
+    /// (`None` keeps the prior private state). Terraform hands the private bytes back to the
+    /// apply that follows, including the delete half of a replacement.
+    async fn plan_remote(
         &self,
         _ctx: &Ctx<C>,
         _prior: &Value,
-        _planned: &Value,
+        _plan: &mut Plan,
+        _diags: &mut Diagnostics,
     ) -> Option<Vec<u8>> {
         None
     }
@@ -95,7 +97,7 @@ pub trait Resource<C>: Send + Sync {
     /// The current remote object, or `None` when it is gone.
     async fn read(&self, ctx: &Ctx<C>, state: &Value) -> Result<Option<Value>, Diagnostics>;
     async fn update(&self, ctx: &Ctx<C>, prior: &Value, planned: &Value) -> Result<Value, Failure>;
-    /// Deletes the object; `private` is what `plan_private` planned (empty otherwise).
+    /// Deletes the object; `private` is what `plan_remote` planned (empty otherwise).
     async fn delete(&self, ctx: &Ctx<C>, prior: &Value, private: &[u8]) -> Result<(), Diagnostics>;
     /// The state of an existing object named by `id` (an ID or a unique name).
     async fn import(&self, ctx: &Ctx<C>, id: &str) -> Result<Value, Diagnostics>;

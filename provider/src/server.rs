@@ -282,10 +282,11 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let config = decode(&r.config, &e.ty)?;
         let mut plan = plan_change(&e.schema, &prior, &proposed, &config);
         let mut planned_private = r.prior_private;
+        let mut diags = Diagnostics::new();
         if !plan.planned.is_null() {
             e.imp.modify_plan(&prior, &config, &mut plan);
             if let Ok(ctx) = self.ctx() {
-                if let Some(p) = e.imp.plan_private(&ctx, &prior, &plan.planned).await {
+                if let Some(p) = e.imp.plan_remote(&ctx, &prior, &mut plan, &mut diags).await {
                     planned_private = p;
                 }
             }
@@ -294,7 +295,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
             planned_state: encode(&plan.planned, &e.ty),
             requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
             planned_private,
-            diagnostics: Vec::new(),
+            diagnostics: diags.to_proto(),
             legacy_type_system: false,
             deferred: None,
         }))

@@ -1,6 +1,6 @@
 //! End to end: distributions through terraform — publishing, regions added and removed,
 //! import, drift of a region removed outside Terraform, the frozen image of a published
-//! version, and the image map data source.
+//! version, the image map data source, and regions that fail on create and on update.
 
 mod common;
 
@@ -240,6 +240,16 @@ fn failed_regions_are_reported_kept_apart_and_retried() {
         "{out}"
     );
     assert!(!out.contains("Distribution to cn-hangzhou failed"), "{out}");
+    // The cloud's own message, and what the next plan will show.
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "ServiceUnavailable",
+        "temporary failure of the server in ap-southeast-1",
+        "The copies in cn-hangzhou are kept.",
+        "\"must be replaced\": that replacement adopts the distribution, deletes no copies",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in:\n{out}");
+    }
     let version_id = tf
         .state_attr("imagenest_package_version.v1", "id")
         .as_str()
@@ -253,6 +263,38 @@ fn failed_regions_are_reported_kept_apart_and_retried() {
         .expect("cn-hangzhou was copied");
     let status = tf.state_attr("imagenest_distribution.v1", "region_status");
     assert_eq!(status["ap-southeast-1"]["status"], "failed", "{status}");
+
+    // Terraform taints a create that failed, so the next plan is a replacement; the
+    // provider says what that replacement really does, and the diff shows the copy that
+    // stays as unchanged instead of as a value that goes away.
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "imagenest_distribution.v1 is tainted, so must be replaced",
+        "Warning: Existing distribution adopted: no copy is made again",
+        "Kept as they are: cn-hangzhou.",
+        "Copied again (failed before): ap-southeast-1.",
+        "status = \"partially_available\" -> \"available\"",
+        "+ \"ap-southeast-1\" = (known after apply)",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in the plan:\n{plan}");
+    }
+    assert!(!plan.contains("- \"cn-hangzhou\""), "{plan}");
+    assert!(
+        !plan.contains("id            = (known after apply)"),
+        "{plan}"
+    );
+    // `terraform untaint` turns the same retry into an in-place update, as the error said.
+    tf.ok(&["untaint", "-no-color", "imagenest_distribution.v1"]);
+    let (_, plan) = tf.plan();
+    assert!(
+        plan.contains("imagenest_distribution.v1 will be updated in-place")
+            && plan.contains("0 to add, 1 to change, 0 to destroy")
+            && !plan.contains("- \"cn-hangzhou\""),
+        "{plan}"
+    );
+    tf.ok(&["taint", "-no-color", "imagenest_distribution.v1"]);
 
     reg.set_sim_faults(r#"{"down_regions": []}"#);
     tf.config(&waiting_config(
@@ -276,6 +318,107 @@ fn failed_regions_are_reported_kept_apart_and_retried() {
     );
     assert_eq!(outputs["sg_version"]["value"], "v1_0");
     assert_eq!(outputs["images"]["value"]["cn-hangzhou"], hangzhou.as_str());
+    tf.destroy();
+}
+
+/// Adding a region that fails: the update is not tainted; the apply fails naming the region
+/// and the cloud's message, the state keeps the region that worked, the next plan shows the
+/// failed region as one to add, and once the outage is over only that region is copied.
+#[test]
+fn failed_new_region_of_an_update_is_reported_kept_apart_and_retried() {
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    let image = reg.source_image("cn-hangzhou");
+    tf.config(&waiting_config(&image, r#"["cn-hangzhou"]"#, ""));
+    tf.apply();
+    let version_id = tf
+        .state_attr("imagenest_package_version.v1", "id")
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hangzhou = block_on(reg.client().distribution(&version_id))
+        .unwrap()
+        .region_images["cn-hangzhou"]
+        .clone();
+
+    reg.set_sim_faults(r#"{"down_regions": ["ap-southeast-1"]}"#);
+    let two = waiting_config(&image, r#"["cn-hangzhou", "ap-southeast-1"]"#, "");
+    tf.config(&two);
+    // The plan shows the copy that stays as unchanged, the new region as to come.
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "imagenest_distribution.v1 will be updated in-place",
+        "+ \"ap-southeast-1\" = (known after apply)",
+        "0 to add, 1 to change, 0 to destroy",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in the plan:\n{plan}");
+    }
+    assert!(!plan.contains("- \"cn-hangzhou\""), "{plan}");
+
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Error: Distribution to ap-southeast-1 failed",
+        "on main.tf line 27",
+        "ServiceUnavailable",
+        "temporary failure of the server in ap-southeast-1",
+        "The copies in cn-hangzhou are kept.",
+        "The next plan shows the failed regions as regions to add",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in:\n{out}");
+    }
+    assert!(
+        !flat.contains("Distribution to cn-hangzhou failed"),
+        "{out}"
+    );
+    // The state keeps what worked and records the failure.
+    let regions = tf.state_attr("imagenest_distribution.v1", "regions");
+    assert_eq!(regions, serde_json::json!(["cn-hangzhou"]));
+    let images = tf.state_attr("imagenest_distribution.v1", "region_images");
+    assert_eq!(images, serde_json::json!({ "cn-hangzhou": hangzhou }));
+    let status = tf.state_attr("imagenest_distribution.v1", "region_status");
+    assert_eq!(status["ap-southeast-1"]["status"], "failed", "{status}");
+    assert!(
+        status["ap-southeast-1"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("ServiceUnavailable")),
+        "{status}"
+    );
+
+    // Not tainted: the next plan is an in-place update adding the failed region.
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("imagenest_distribution.v1 will be updated in-place")
+            && plan.contains("+ \"ap-southeast-1\"")
+            && !plan.contains("tainted")
+            && !plan.contains("- \"cn-hangzhou\""),
+        "{plan}"
+    );
+
+    reg.set_sim_faults(r#"{"down_regions": []}"#);
+    tf.apply();
+    tf.assert_no_changes();
+    let after = block_on(reg.client().distribution(&version_id)).unwrap();
+    assert_eq!(
+        after.region_images.get("cn-hangzhou"),
+        Some(&hangzhou),
+        "cn-hangzhou was copied again"
+    );
+    assert!(
+        after.region_images.contains_key("ap-southeast-1"),
+        "{after:?}"
+    );
+    assert_eq!(
+        tf.state_attr("imagenest_distribution.v1", "region_images"),
+        serde_json::to_value(&after.region_images).unwrap()
+    );
     tf.destroy();
 }
 

@@ -1,10 +1,14 @@
 //! `imagenest_distribution`: publishes a version and copies it to regions, waiting as asked.
 //!
 //! A failed create leaves Terraform with a tainted object that it replaces on the next
-//! apply. So that the replacement retries only the failed regions instead of deleting
+//! apply (Terraform 1.11 taints every create that returns an error; a provider cannot
+//! avoid it). So that the replacement retries only the failed regions instead of deleting
 //! every copy, the create plan notes (in private state) when the registry already holds a
-//! distribution of the version; the delete half of the replacement then leaves it alone
-//! and the create adopts it, re-copying only failed regions.
+//! distribution of the version and says so in a plan warning; the delete half of the
+//! replacement then leaves it alone and the create adopts it, re-copying only failed
+//! regions. See docs/decisions/0006-provider-adopts-tainted-distributions.md.
+
+mod retry;
 
 use super::{api_error, known_str};
 use crate::diag::Diagnostics;
@@ -16,13 +20,15 @@ use imagenest_client::Client;
 use imagenest_core::distribution::{
     Distribution, DistributionRequest, DistributionStatus, RegionStatus,
 };
+use retry::{Op, adoption_note, departs_from_plan, next_apply_note, predict, region_status_value};
 use std::time::{Duration, Instant};
 
 pub struct DistributionResource;
 
 const ATTRS: &[&str] = &["version_id", "regions"];
-/// Private state of a create plan that adopts an existing distribution.
-const ADOPT: &[u8] = b"adopt";
+/// Prefix of the private state of a create plan that adopts the existing distribution of
+/// the version whose ID follows.
+const ADOPT: &str = "adopt:";
 const DEFAULT_CREATE: Duration = Duration::from_secs(60 * 60);
 const DEFAULT_UPDATE: Duration = Duration::from_secs(60 * 60);
 const DEFAULT_DELETE: Duration = Duration::from_secs(30 * 60);
@@ -59,15 +65,7 @@ fn to_state(d: &Distribution, base: &Value, all_offered: Option<&[String]>) -> V
         d.regions
             .iter()
             .filter(|r| r.status != RegionStatus::Deleting)
-            .map(|r| {
-                let v = Value::object([
-                    ("status", Value::from(r.status.as_str())),
-                    ("progress", Value::from(i64::from(r.progress))),
-                    ("image_id", Value::from(r.image_id.clone())),
-                    ("error", Value::from(r.error.clone())),
-                ]);
-                (r.region.clone(), v)
-            })
+            .map(|r| (r.region.clone(), region_status_value(r)))
             .collect(),
     );
     let mut state = base.clone();
@@ -186,7 +184,13 @@ fn progress_line(d: &Distribution) -> String {
 }
 
 /// Sets the target regions, retries failed ones, waits, and reports failed regions.
-async fn distribute(ctx: &Ctx<Client>, planned: &Value, limit: Duration) -> Result<Value, Failure> {
+async fn distribute(
+    ctx: &Ctx<Client>,
+    planned: &Value,
+    limit: Duration,
+    op: Op,
+    check_plan: bool,
+) -> Result<Value, Failure> {
     let version_id = planned.str_attr("version_id").unwrap_or_default();
     let regions = planned.get("regions").strings();
     let d = ctx
@@ -207,24 +211,55 @@ async fn distribute(ctx: &Ctx<Client>, planned: &Value, limit: Duration) -> Resu
         .filter(|r| r.status == RegionStatus::Failed)
         .collect();
     if failed.is_empty() {
-        return Ok(to_state(&d, planned, None));
+        let state = to_state(&d, planned, None);
+        if check_plan && let Some(what) = departs_from_plan(planned, &state) {
+            return Err(Failure {
+                diags: Diagnostics::from_error(
+                    "The distribution changed between plan and apply",
+                    format!(
+                        "Every region is distributed, but not as planned: {what}. A copy was \
+                         probably deleted or made again outside Terraform meanwhile; the next plan \
+                         shows the distribution as it is now."
+                    ),
+                ),
+                partial: Some(state),
+            });
+        }
+        return Ok(state);
     }
     let mut diags = Diagnostics::new();
-    for r in &failed {
+    let note = next_apply_note(&d, op);
+    for (i, r) in failed.iter().enumerate() {
+        let reason = r.error.as_deref().unwrap_or("the cloud gave no reason");
+        // The note on what happens next is the same for every region: say it once, last.
+        let detail = if i + 1 == failed.len() {
+            format!("The cloud's error in {}: {reason}\n\n{note}", r.region)
+        } else {
+            format!("The cloud's error in {}: {reason}", r.region)
+        };
         diags.error_at(
             &Path::attr("regions"),
             format!("Distribution to {} failed", r.region),
-            format!(
-                "{}: {}. The other regions are kept; the next apply retries only the failed regions.",
-                r.region,
-                r.error.as_deref().unwrap_or("the cloud gave no reason")
-            ),
+            detail,
         );
     }
     Err(Failure {
         diags,
         partial: Some(to_state(&d, planned, None)),
     })
+}
+
+/// The planned target regions, `["all"]` expanded; `None` while unknown or unreadable.
+async fn target_regions(ctx: &Ctx<Client>, regions: &Value) -> Option<Vec<String>> {
+    if !regions.is_wholly_known() || regions.is_null() {
+        return None;
+    }
+    let regions = regions.strings();
+    if regions != ["all"] {
+        return Some(regions);
+    }
+    let offered = ctx.client.regions().await.ok()?;
+    Some(offered.regions.into_iter().map(|r| r.id).collect())
 }
 
 #[async_trait]
@@ -297,6 +332,15 @@ impl Resource<Client> for DistributionResource {
     }
 
     fn modify_plan(&self, prior: &Value, _config: &Value, plan: &mut crate::plan::Plan) {
+        // The ID is the version's ID: known at plan time, so a replacement shows it unchanged
+        // and dependents need not wait for it.
+        if prior.is_null() {
+            if let Some(version_id) = plan.planned.get("version_id").as_str() {
+                let id = Value::from(version_id);
+                plan.planned.set("id", id);
+            }
+            return;
+        }
         // `wait_for` and `timeouts` only steer this provider: changing nothing else changes
         // nothing remote, so the computed values stay as they are.
         if !prior.is_null() && local_only_change(prior, &plan.planned) {
@@ -306,24 +350,47 @@ impl Resource<Client> for DistributionResource {
         }
     }
 
-    async fn plan_private(
+    async fn plan_remote(
         &self,
         ctx: &Ctx<Client>,
         prior: &Value,
-        planned: &Value,
+        plan: &mut crate::plan::Plan,
+        diags: &mut Diagnostics,
     ) -> Option<Vec<u8>> {
-        if !prior.is_null() {
+        let creating = prior.is_null();
+        // Nothing remote changes (no-op or local-only), or a replacement: Terraform plans
+        // the create half again with a null prior.
+        if !creating
+            && (!plan.planned.get("region_images").is_unknown()
+                || !plan.requires_replace.is_empty())
+        {
             return None;
         }
-        let version_id = planned.get("version_id").as_str()?;
-        match ctx.client.distribution(version_id).await {
-            Ok(d) if !d.regions.is_empty() => Some(ADOPT.to_vec()),
-            _ => None,
+        let version_id = plan.planned.get("version_id").as_str()?.to_string();
+        let d = ctx.client.distribution(&version_id).await.ok()?;
+        if d.regions.iter().all(|r| r.status == RegionStatus::Deleting) {
+            return None;
         }
+        let targets = target_regions(ctx, plan.planned.get("regions")).await;
+        if let Some(targets) = &targets
+            && plan.planned.get("wait_for").as_str() == Some("all")
+        {
+            predict(&d, targets, &mut plan.planned);
+        }
+        if !creating {
+            return None;
+        }
+        diags.warning_at(
+            &Path::attr("regions"),
+            "Existing distribution adopted: no copy is made again",
+            adoption_note(&d, targets.as_deref()),
+        );
+        Some(format!("{ADOPT}{version_id}").into_bytes())
     }
 
     async fn create(&self, ctx: &Ctx<Client>, planned: &Value) -> Result<Value, Failure> {
-        distribute(ctx, planned, timeout(planned, "create", DEFAULT_CREATE)).await
+        let limit = timeout(planned, "create", DEFAULT_CREATE);
+        distribute(ctx, planned, limit, Op::Create, true).await
     }
 
     async fn read(&self, ctx: &Ctx<Client>, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -361,10 +428,14 @@ impl Resource<Client> for DistributionResource {
     async fn update(
         &self,
         ctx: &Ctx<Client>,
-        _prior: &Value,
+        prior: &Value,
         planned: &Value,
     ) -> Result<Value, Failure> {
-        distribute(ctx, planned, timeout(planned, "update", DEFAULT_UPDATE)).await
+        let limit = timeout(planned, "update", DEFAULT_UPDATE);
+        // A local-only change keeps the prior computed values in its plan, which are no
+        // prediction: copies may have finished since.
+        let check = !local_only_change(prior, planned);
+        distribute(ctx, planned, limit, Op::Update, check).await
     }
 
     async fn delete(
@@ -373,13 +444,14 @@ impl Resource<Client> for DistributionResource {
         prior: &Value,
         private: &[u8],
     ) -> Result<(), Diagnostics> {
-        if private == ADOPT {
+        let id = prior.str_attr("version_id").unwrap_or_default();
+        if private == format!("{ADOPT}{id}").as_bytes() {
             // The delete half of replacing a tainted distribution: the create that follows
-            // adopts it and re-copies only what failed.
-            tracing::debug!("keeping the distribution for the replacement to adopt");
+            // adopts it and re-copies only what failed. (A replacement for another version
+            // deletes this one as usual.)
+            tracing::debug!(version_id = %id, "keeping the distribution for the replacement to adopt");
             return Ok(());
         }
-        let id = prior.str_attr("version_id").unwrap_or_default();
         match ctx.client.delete_distribution(&id).await {
             Ok(()) => {}
             Err(e) if e.is_not_found() => return Ok(()),
