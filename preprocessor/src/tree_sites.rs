@@ -306,7 +306,7 @@ impl<'t> TreeSites<'t> {
             }
             (NodeKind::Scalar(style), Some(t)) => {
                 let arg = scalar::decode(self.text, style, node.span.clone());
-                let hint = if t == "!Ref" {
+                let hint = if t == "!Ref" && !arg.is_empty() {
                     Some(param_hint(&arg))
                 } else {
                     None

@@ -35,6 +35,14 @@ pub(crate) fn scan<'a, S: TreeSink<'a>>(
     start: usize,
     sink: &mut S,
 ) -> RawResult<()> {
+    // YAML also breaks lines at a lone CR (old Mac files); this scanner reads LF and CRLF only.
+    let b = text.as_bytes();
+    if let Some(at) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) {
+        return Err(RawError::new(
+            at,
+            "a line break written as a lone CR (old Mac line endings); convert the file to LF or CRLF line endings",
+        ));
+    }
     let mut y = Yaml {
         s: text.as_bytes(),
         text,
@@ -431,7 +439,10 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     }
 
     /// The key of `? key` when it is a scalar alone on its line.
-    fn explicit_key(&self, q: usize) -> Option<Key<'a>> {
+    fn explicit_key(&self, mut q: usize) -> Option<Key<'a>> {
+        if self.s[q..].starts_with(b"!!str") && matches!(self.at(q + 5), b' ' | b'\t') {
+            q = self.skip_blanks(q + 5);
+        }
         let (style, end) = match self.at(q) {
             b'"' => (
                 ScalarStyle::Double,
@@ -521,7 +532,6 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
 
     /// A value node starting at `q`; `parent` is the indentation of the key or item it belongs to.
     fn value(&mut self, mut q: usize, parent: isize) -> RawResult<usize> {
-        self.root_node(q)?;
         let mut tag = self.pending_tag.take();
         loop {
             match self.at(q) {
@@ -539,9 +549,11 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
             }
         }
         if self.eol_or_comment(q) {
+            // `--- !!map` or `key: &a`: the node itself starts on a later line.
             self.pending_tag = tag;
             return Ok(self.next_line(q));
         }
+        self.root_node(q)?;
         match self.s[q] {
             b'|' | b'>' => self.block_scalar(q, parent, tag),
             b'"' => {

@@ -14,6 +14,12 @@ fn invalid_templates_name_the_position_and_the_expectation() {
         (Format::RosYaml, "Resources:\n\tVm: x\n", "2:1", "tab"),
         (
             Format::RosYaml,
+            "Resources:\r  Vm:\r    Type: x\r",
+            "1:11",
+            "lone CR",
+        ),
+        (
+            Format::RosYaml,
             "Resources:\n  Vm:\n    Type: x\n   Bad: y\n",
             "4:4",
             "indentation",
@@ -148,4 +154,20 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
             .to_string()
             .contains("nesting deeper")
     );
+}
+
+#[test]
+fn alias_bombs_are_refused_not_expanded() {
+    // Each anchor holds two aliases of the one before: 2^30 ImageIds behind 30 short lines.
+    let mut t =
+        String::from("Resources:\n  Vm:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n");
+    t.push_str("      L0: &a0 {ImageId: centos_7}\n");
+    for i in 1..30 {
+        t.push_str(&format!("      L{i}: &a{i} [*a{p}, *a{p}]\n", p = i - 1));
+    }
+    t.push_str("      Last: *a29\n");
+    let start = std::time::Instant::now();
+    let e = scan(&t, Format::RosYaml, &ScanOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("aliases expand to too many"), "{e}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
 }
