@@ -1,6 +1,7 @@
 //! End to end: distributions through terraform — publishing, regions added and removed,
 //! import, drift of a region removed outside Terraform, the frozen image of a published
-//! version, the image map data source, and regions that fail on create and on update.
+//! version, the image map data source, regions that fail on create and on update, and
+//! marketplace versions.
 
 mod common;
 
@@ -420,6 +421,243 @@ fn failed_new_region_of_an_update_is_reported_kept_apart_and_retried() {
         serde_json::to_value(&after.region_images).unwrap()
     );
     tf.destroy();
+}
+
+fn marketplace_config(image: &str, regions: &str) -> String {
+    format!(
+        r#"
+resource "imagenest_package" "lamp" {{
+  name        = "acme_lamp"
+  description = "LAMP stack from the marketplace"
+}}
+
+resource "imagenest_package_version" "v2" {{
+  package_id = imagenest_package.lamp.id
+  name       = "v2_0"
+  image = {{
+    {image}
+  }}
+}}
+
+resource "imagenest_distribution" "v2" {{
+  version_id = imagenest_package_version.v2.id
+  regions    = {regions}
+  timeouts {{
+    create = "3m"
+    update = "3m"
+    delete = "3m"
+  }}
+}}
+
+data "imagenest_region_image" "sg" {{
+  package    = imagenest_package.lamp.name
+  region     = "ap-southeast-1"
+  depends_on = [imagenest_distribution.v2]
+}}
+
+output "sg_image" {{
+  value = data.imagenest_region_image.sg.image_id
+}}
+"#
+    )
+}
+
+/// A marketplace version is looked up in each region instead of copied: its distribution
+/// names the marketplace's own images; the product version is optional; a product a region
+/// does not offer fails there with the lookup's message; a published version's product is
+/// frozen.
+#[test]
+fn marketplace_version_distributes_the_products_images() {
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    let lamp_v2 = r#"type            = "marketplace"
+    product_code    = "cmjj00001"
+    product_version = "V2.0""#;
+    let two = r#"["cn-hangzhou", "ap-southeast-1"]"#;
+    tf.config(&marketplace_config(lamp_v2, two));
+    tf.apply();
+    tf.assert_no_changes();
+    // The distribution published the version; a refresh brings that into the state.
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let image = tf.state_attr("imagenest_package_version.v2", "image");
+    assert_eq!(
+        image,
+        serde_json::json!({
+            "type": "marketplace",
+            "product_code": "cmjj00001",
+            "product_version": "V2.0",
+            "region": null,
+            "image_id": null,
+        })
+    );
+    assert_eq!(
+        tf.state_attr("imagenest_package_version.v2", "status"),
+        "published"
+    );
+    let images = tf.state_attr("imagenest_distribution.v2", "region_images");
+    for region in ["cn-hangzhou", "ap-southeast-1"] {
+        assert_eq!(
+            images[region],
+            reg.marketplace_image(region, "cmjj00001", "V2.0").as_str(),
+            "{images}"
+        );
+    }
+    assert_eq!(tf.outputs()["sg_image"]["value"], images["ap-southeast-1"]);
+
+    // Import by PACKAGE/VERSION reads the marketplace content back as configured.
+    tf.ok(&["state", "rm", "-no-color", "imagenest_package_version.v2"]);
+    tf.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "imagenest_package_version.v2",
+        "acme_lamp/v2_0",
+    ]);
+    tf.assert_no_changes();
+
+    // Published: another product version replaces the version.
+    tf.config(&marketplace_config(&lamp_v2.replace("V2.0", "V1.0"), two));
+    let (_, plan) = tf.plan();
+    assert!(
+        plan.contains("imagenest_package_version.v2 must be replaced")
+            && plan.contains("forces replacement"),
+        "{plan}"
+    );
+
+    // Without a product version; a product only China regions offer fails elsewhere.
+    let gpu = r#"type         = "marketplace"
+    product_code = "cmjj00002""#;
+    tf.config(&marketplace_config(gpu, two));
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Error: Distribution to ap-southeast-1 failed",
+        "marketplace product cmjj00002 is not offered in ap-southeast-1",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in:\n{out}");
+    }
+    assert!(
+        !flat.contains("Distribution to cn-hangzhou failed"),
+        "{out}"
+    );
+    let images = tf.state_attr("imagenest_distribution.v2", "region_images");
+    assert_eq!(
+        images,
+        serde_json::json!({ "cn-hangzhou": reg.marketplace_image("cn-hangzhou", "cmjj00002", "V1.0") })
+    );
+    // Dropping the region that cannot have it finishes the distribution.
+    tf.config(&marketplace_config(gpu, r#"["cn-hangzhou"]"#).replace(
+        "\"ap-southeast-1\"\n  depends_on",
+        "\"cn-hangzhou\"\n  depends_on",
+    ));
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(
+        tf.outputs()["sg_image"]["value"],
+        reg.marketplace_image("cn-hangzhou", "cmjj00002", "V1.0")
+            .as_str()
+    );
+    tf.destroy();
+}
+
+/// Marketplace content is checked at plan time like custom content, each error at the
+/// version's `image` (Terraform 1.11 points no deeper into a nested object; the detail names
+/// the field).
+#[test]
+fn marketplace_validation_errors_point_at_the_image() {
+    let reg = Registry::start();
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    // Line numbers: the header written by Tf::config takes 8 lines.
+    tf.config(
+        r#"resource "imagenest_package_version" "no_code" {
+  package_id = "pkg-1"
+  name       = "v1_0"
+  image = {
+    type            = "marketplace"
+    product_version = "V1.0"
+  }
+}
+
+resource "imagenest_package_version" "with_region" {
+  package_id = "pkg-1"
+  name       = "v1_1"
+  image = {
+    type         = "marketplace"
+    product_code = "cmjj00001"
+    region       = "cn-hangzhou"
+  }
+}
+
+resource "imagenest_package_version" "bad_version" {
+  package_id = "pkg-1"
+  name       = "v1_2"
+  image = {
+    type            = "marketplace"
+    product_code    = "cmjj00001"
+    product_version = "version 2"
+  }
+}
+
+resource "imagenest_package_version" "custom_with_code" {
+  package_id = "pkg-1"
+  name       = "v1_3"
+  image = {
+    type         = "custom"
+    region       = "cn-hangzhou"
+    image_id     = "m-abc"
+    product_code = "cmjj00001"
+  }
+}
+
+resource "imagenest_package_version" "bad_type" {
+  package_id = "pkg-1"
+  name       = "v1_4"
+  image = {
+    type         = "store"
+    product_code = "cmjj00001"
+  }
+}
+"#,
+    );
+    let out = tf.fails(&["validate", "-no-color"]);
+    let expect = [
+        (
+            "`product_code` is required when `type` is \"marketplace\"",
+            "main.tf line 12",
+        ),
+        (
+            "`region` does not apply when `type` is \"marketplace\"",
+            "main.tf line 21",
+        ),
+        ("Invalid product_version", "main.tf line 31"),
+        (
+            "product version `version 2` may only hold letters",
+            "main.tf line 31",
+        ),
+        (
+            "`product_code` does not apply when `type` is \"custom\"",
+            "main.tf line 41",
+        ),
+        ("Invalid type", "main.tf line 52"),
+    ];
+    for (what, line) in expect {
+        let found = out
+            .split("Error: ")
+            .any(|block| block.contains(what) && block.contains(line));
+        assert!(found, "no error {what:?} at {line:?} in:\n{out}");
+    }
+    // One error each: an unknown type is not reported twice.
+    assert_eq!(out.matches("Error: ").count(), 5, "{out}");
 }
 
 /// Ctrl-C during a long copy: terraform sends StopProvider, the apply ends promptly with

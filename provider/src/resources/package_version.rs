@@ -1,6 +1,6 @@
 //! `imagenest_package_version`: one version of a package and its image content.
 
-use super::{api_error, check, optional_string};
+use super::{api_error, optional_string};
 use crate::diag::Diagnostics;
 use crate::framework::{Ctx, Failure, Resource};
 use crate::plan::Plan;
@@ -78,7 +78,10 @@ fn image_source(image: &Value) -> Result<ImageSource, (Path, String)> {
         }
         other => Err((
             at("type"),
-            format!("{other:?} is not an image type; use \"custom\" or \"marketplace\"."),
+            format!(
+                "`{}` is not an image type; use \"custom\" or \"marketplace\".",
+                other.unwrap_or("null")
+            ),
         )),
     }
 }
@@ -154,14 +157,24 @@ impl Resource<Client> for VersionResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let image = config.get("image");
-        if image.is_null() || !image.is_wholly_known() {
+        // An unknown `type` is reported once, by the attribute's own validator.
+        let known_type = matches!(image.get("type").as_str(), Some("custom" | "marketplace"));
+        if image.is_null() || !image.is_wholly_known() || !known_type {
             return;
         }
         match image_source(image) {
             Ok(src) => {
                 if let Err(e) = src.validate() {
                     let path = invalid_at(&e);
-                    check(diags, path, Err(e));
+                    let name = e.field.rsplit('.').next().unwrap_or("image").to_string();
+                    // Core checks product codes and versions with its image-ID rule; say what
+                    // the value is.
+                    let message = match name.as_str() {
+                        "product_code" => e.message.replacen("image ID", "product code", 1),
+                        "product_version" => e.message.replacen("image ID", "product version", 1),
+                        _ => e.message.clone(),
+                    };
+                    diags.error_at(&path, format!("Invalid {name}"), message);
                 }
             }
             Err((path, msg)) => diags.error_at(&path, "Invalid image", msg),

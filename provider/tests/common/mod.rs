@@ -191,6 +191,41 @@ impl Registry {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// The ID of the embedded sim cloud's seeded marketplace image of `product_code` and
+    /// `version` (e.g. `V2.0`) in `region`.
+    pub fn marketplace_image(&self, region: &str, product_code: &str, version: &str) -> String {
+        let out = Command::new(imagenest_bin())
+            .args([
+                "sim-cloud",
+                "image",
+                "list",
+                "--marketplace",
+                "--output",
+                "json",
+            ])
+            .args(["--region", region, "--data-dir"])
+            .arg(self.data_dir())
+            .output()
+            .expect("run imagenest sim-cloud image list");
+        assert!(
+            out.status.success(),
+            "listing sim images failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let images: Vec<serde_json::Value> =
+            serde_json::from_slice(&out.stdout).expect("image list JSON");
+        let suffix = format!(" {version}");
+        images
+            .iter()
+            .find(|i| {
+                i["product_code"] == product_code
+                    && i["name"].as_str().is_some_and(|n| n.ends_with(&suffix))
+            })
+            .and_then(|i| i["image_id"].as_str())
+            .unwrap_or_else(|| panic!("no marketplace image {product_code} {version} in {region}"))
+            .to_string()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
