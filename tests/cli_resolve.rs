@@ -354,3 +354,67 @@ fn check_reports_region_image_get_att_as_information() {
     let out = run(bin().arg("check").arg(&path));
     assert_eq!(code(&out), 1);
 }
+
+/// A ROS template that reaches its instances' images through a merge key, an alias and a
+/// folded `Workspace` file, and has a number where an image ID should be.
+const ROS_CORNERS: &str = concat!(
+    "ROSTemplateFormatVersion: '2015-09-01'\n",
+    "Metadata:\n",
+    "  Defaults: &defaults\n",
+    "    ImageId: centos_7\n",
+    "Parameters:\n",
+    "  Img:\n",
+    "    Type: String\n",
+    "    Default: &img centos_7\n",
+    "Resources:\n",
+    "  Web:\n",
+    "    Type: ALIYUN::ECS::Instance\n",
+    "    Properties:\n",
+    "      <<: *defaults\n",
+    "  Api:\n",
+    "    Type: ALIYUN::ECS::Instance\n",
+    "    Properties:\n",
+    "      ImageId: *img\n",
+    "  Num:\n",
+    "    Type: ALIYUN::ECS::Instance\n",
+    "    Properties:\n",
+    "      ImageId: 12345\n",
+    "Workspace:\n",
+    "  main.tf: >\n",
+    "    resource \"alicloud_instance\" \"tf\" {\n",
+    "\n",
+    "      image_id = \"centos_7\"\n",
+    "\n",
+    "    }\n",
+);
+
+#[test]
+fn merges_aliases_numbers_and_folded_workspace_files() {
+    let (dir, map) = setup();
+    let f = dir.path().join("corners.yaml");
+    std::fs::write(&f, ROS_CORNERS).unwrap();
+
+    // check: the merged site at the anchored literal, the alias, the number, the embedded file.
+    let o = run(bin().arg("check").arg(&f));
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    for want in [
+        "corners.yaml:4:14: Web (ALIYUN::ECS::Instance) Properties.ImageId: literal `centos_7`",
+        "corners.yaml:17:16: Api (ALIYUN::ECS::Instance) Properties.ImageId: literal `centos_7`",
+        "corners.yaml:21:16: error: Num (ALIYUN::ECS::Instance) Properties.ImageId",
+        "is a number",
+        "corners.yaml:26:19: alicloud_instance.tf (alicloud_instance) image_id in Workspace/main.tf",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+
+    // resolve: each literal rewritten where it is written, nothing else.
+    let o = run(resolve(&map).arg(&f));
+    assert_eq!(code(&o), 1, "the number is a finding");
+    let got = String::from_utf8(o.stdout).unwrap();
+    let want = ROS_CORNERS
+        .replace("ImageId: centos_7", "ImageId: m-bp1centos7")
+        .replace("ImageId: *img", "ImageId: m-bp1centos7")
+        .replace("image_id = \"centos_7\"", "image_id = \"m-bp1centos7\"");
+    assert_eq!(got, want);
+}
