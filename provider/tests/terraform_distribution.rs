@@ -273,7 +273,7 @@ fn failed_regions_are_reported_kept_apart_and_retried() {
     let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
     for want in [
         "imagenest_distribution.v1 is tainted, so must be replaced",
-        "Warning: Existing distribution adopted: no copy is made again",
+        "Warning: Existing distribution adopted: only regions without a copy are copied",
         "Kept as they are: cn-hangzhou.",
         "Copied again (failed before): ap-southeast-1.",
         "status = \"partially_available\" -> \"available\"",

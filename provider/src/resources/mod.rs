@@ -14,7 +14,10 @@ use imagenest_client::ClientError;
 pub(crate) fn api_error(what: &str, e: &ClientError, attrs: &[&str]) -> Diagnostics {
     let mut d = Diagnostics::new();
     let summary = format!("Cannot {what}");
-    let detail = e.to_string();
+    let detail = match next_step(what, e) {
+        Some(hint) => format!("{e}.\n\n{hint}"),
+        None => e.to_string(),
+    };
     let path = match e {
         ClientError::Api { field: Some(f), .. } => {
             let first = f.split('.').next().unwrap_or_default();
@@ -27,6 +30,28 @@ pub(crate) fn api_error(what: &str, e: &ClientError, attrs: &[&str]) -> Diagnost
         None => d.error(summary, detail),
     }
     d
+}
+
+/// What the user can do about a registry error, when the error alone does not say.
+fn next_step(what: &str, e: &ClientError) -> Option<&'static str> {
+    match e {
+        ClientError::Api { status: 409, .. } if what.starts_with("create") => Some(
+            "If the object already exists and Terraform should manage it, import it with \
+             `terraform import` instead of creating it.",
+        ),
+        ClientError::Api {
+            status: 401 | 403, ..
+        } => Some(
+            "The registry refused this for the token's account: the token must belong to the \
+             owner of the object, with a role that may change it (`imagenest token list` shows \
+             your tokens).",
+        ),
+        ClientError::Api { status: 500.., .. } | ClientError::Transport { .. } => Some(
+            "The registry or the network failed; nothing is lost, and running the apply again \
+             retries.",
+        ),
+        _ => None,
+    }
 }
 
 /// A core validation result as a diagnostic at `path`.
@@ -74,5 +99,46 @@ pub(crate) async fn find_version(
             .version(id)
             .await
             .map_err(|e| api_error(&format!("import {id:?}"), &e, &[])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, field: Option<&str>) -> ClientError {
+        ClientError::Api {
+            status,
+            code: "conflict".into(),
+            message: "package `acme_base` already exists".into(),
+            field: field.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn registry_errors_say_what_to_do_next_and_where() {
+        let d = api_error("create the package", &api(409, Some("name")), &["name"]);
+        let diag = &d.0[0];
+        assert_eq!(diag.summary, "Cannot create the package");
+        assert!(
+            diag.detail
+                .starts_with("package `acme_base` already exists"),
+            "{}",
+            diag.detail
+        );
+        assert!(diag.detail.contains("terraform import"), "{}", diag.detail);
+        assert_eq!(diag.path, Some(Path::attr("name")));
+        // A conflict on delete is explained by the registry's own message.
+        let d = api_error("delete the package", &api(409, None), &["name"]);
+        assert!(!d.0[0].detail.contains("terraform import"));
+        assert_eq!(d.0[0].path, None);
+        let d = api_error("update the service", &api(403, None), &[]);
+        assert!(d.0[0].detail.contains("imagenest token list"));
+        let down = ClientError::Transport {
+            url: "http://127.0.0.1:1".into(),
+            message: "connection refused".into(),
+        };
+        let d = api_error("read the version", &down, &[]);
+        assert!(d.0[0].detail.contains("running the apply again retries"));
     }
 }

@@ -65,11 +65,11 @@ impl Resource<Client> for PackageResource {
                     .validate(validate::string(|s| names::package_description(s).map_err(|e| e.message))),
                 Attribute::string("resource_group")
                     .optional()
-                    .describe("Resource group the package belongs to.")
+                    .describe("Resource group the package is filed under in the registry, at most 128 characters.")
                     .validate(validate::string(|s| names::resource_group(s).map_err(|e| e.message))),
                 Attribute::typed("tags", Type::map(Type::String))
                     .optional()
-                    .describe("Tags, at most 20 pairs; keys must not start with `aliyun` or `acs:`."),
+                    .describe("Tags, at most 20 pairs; keys 1–128 characters, not starting with `aliyun` or `acs:` nor containing `http://` or `https://`; values at most 128 characters."),
                 Attribute::string("visibility").computed().keep_on_update().describe(
                     "Derived visibility: `public` when a public service uses the package, otherwise `private`.",
                 ),

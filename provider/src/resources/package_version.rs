@@ -119,12 +119,12 @@ impl Resource<Client> for VersionResource {
         let image_attrs = vec![
             Attribute::string("type")
                 .required()
-                .describe("`custom` (an image in the owner's account) or `marketplace` (a marketplace product).")
+                .describe("`custom`: an image in the owner's cloud account, copied to each region; `marketplace`: a marketplace product, whose own image each region uses.")
                 .validate(validate::one_of(&["custom", "marketplace"])),
-            Attribute::string("region").optional().describe("Region of the custom source image."),
-            Attribute::string("image_id").optional().describe("ID of the custom source image in `region`."),
-            Attribute::string("product_code").optional().describe("Marketplace product code."),
-            Attribute::string("product_version").optional().describe("Marketplace product version (optional)."),
+            Attribute::string("region").optional().describe("Region of the source image, e.g. `cn-hangzhou` (custom only). A draft can be tested only in this region."),
+            Attribute::string("image_id").optional().describe("ID of the source image in `region`, e.g. `m-bp1abcdefghijklmnopq` (custom only)."),
+            Attribute::string("product_code").optional().describe("Marketplace product code, e.g. `cmjj012345` (marketplace only)."),
+            Attribute::string("product_version").optional().describe("Marketplace product version, e.g. `V2.0` (marketplace only). Without it each region uses the newest image of the product it offers."),
         ];
         Schema::new(
             "A version of a deployment package. A draft can be edited; creating a distribution publishes it, \
@@ -138,7 +138,7 @@ impl Resource<Client> for VersionResource {
                 Attribute::string("name")
                     .required()
                     .force_new()
-                    .describe("Version name: 3–50 letters, digits or `_`, unique in the package; `latest` is reserved.")
+                    .describe("Version name: 3–50 letters, digits or `_`, unique in the package; `latest` is reserved. Changing it replaces the version.")
                     .validate(validate::string(|s| names::version_name(s).map_err(|e| e.message))),
                 Attribute::string("description")
                     .optional()
@@ -146,11 +146,11 @@ impl Resource<Client> for VersionResource {
                     .validate(validate::string(|s| names::version_description(s).map_err(|e| e.message))),
                 Attribute::nested("image", Nesting::Single, image_attrs)
                     .required()
-                    .describe("The image this version ships: `type` plus `region` and `image_id` (custom) or `product_code` and `product_version` (marketplace)."),
+                    .describe("The image this version ships: `type` plus `region` and `image_id` (custom) or `product_code` and optionally `product_version` (marketplace). Editable while a draft; changing it once published replaces the version."),
                 Attribute::string("status")
                     .computed()
                     .keep_on_update()
-                    .describe("`draft` or `published` (a distribution publishes the version)."),
+                    .describe("`draft` (editable) or `published` (frozen). Creating a distribution publishes the version; the state shows it from the next refresh."),
             ],
         )
     }

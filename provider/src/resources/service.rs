@@ -85,7 +85,7 @@ impl Resource<Client> for ServiceResource {
 
     fn schema(&self) -> Schema {
         let assoc_attrs = vec![
-            Attribute::string("package_id").required().describe("ID of the associated package."),
+            Attribute::string("package_id").required().describe("ID of the package whose image replaces the literal, e.g. `imagenest_package.base.id`."),
             Attribute::string("version")
                 .default(Value::from(LATEST))
                 .describe("Version name, or `latest` (default): the newest published version available in the deploy region.")
@@ -99,7 +99,7 @@ impl Resource<Client> for ServiceResource {
                 Attribute::string("id").computed().keep_on_update().describe("Registry ID of the service."),
                 Attribute::string("name")
                     .required()
-                    .describe("Service name: 3–128 letters, digits, `_` or `-`.")
+                    .describe("Service name: 3–128 letters, digits, `_` or `-`. Renaming keeps the service and its ID.")
                     .validate(validate::string(|s| names::service_name(s).map_err(|e| e.message))),
                 Attribute::string("visibility")
                     .default(Value::from("private"))

@@ -155,7 +155,9 @@ async fn settle(
             return Err(partial(
                 "Distribution timed out",
                 format!(
-                    "Still {} after {}s; raise the `timeouts` block's limit or set `wait_for = \"none\"`. {}",
+                    "Still {} after {}s: {}. The registry keeps copying and the next apply waits \
+                     for the same copies again (nothing is copied twice). To wait longer, raise \
+                     the limit in the `timeouts` block; to not wait, set `wait_for = \"none\"`.",
                     status_str(d.status),
                     limit.as_secs(),
                     progress_line(&d)
@@ -167,7 +169,11 @@ async fn settle(
             _ = ctx.stop.stopped() => {
                 return Err(partial(
                     "Distribution interrupted",
-                    format!("Terraform asked the provider to stop; the registry keeps copying. {}", progress_line(&d)),
+                    format!(
+                        "Terraform asked the provider to stop: {}. The registry keeps copying; \
+                         the next apply waits for the same copies again (nothing is copied twice).",
+                        progress_line(&d)
+                    ),
                 ));
             }
         }
@@ -272,43 +278,51 @@ impl Resource<Client> for DistributionResource {
         let region_status = vec![
             Attribute::string("status")
                 .computed()
-                .describe("`pending`, `copying`, `available` or `failed`."),
+                .describe("`pending` (queued), `copying`, `available` or `failed`."),
             Attribute::number("progress")
                 .computed()
                 .describe("Copy progress, 0–100."),
             Attribute::string("image_id")
                 .computed()
-                .describe("The regional image ID once available."),
+                .describe("The image ID in this region, once available."),
             Attribute::string("error")
                 .computed()
-                .describe("The cloud's error when the copy failed."),
+                .describe("The cloud's error message when the copy failed."),
         ];
         Schema::new(
-            "The distribution of a package version to regions. Creating it publishes the version; \
-             regions added later are copied, removed ones deleted.",
+            "The distribution of a package version to regions. Creating it publishes the version \
+             (its image is frozen from then on) and copies the image to every region in `regions`; \
+             a marketplace version uses the product's own image in each region instead. Regions \
+             added later are copied, removed ones deleted; destroying the distribution deletes \
+             every copy. If some regions fail, the apply ends with an error per region quoting the \
+             cloud, the state keeps the copies that worked, and the next apply copies only the \
+             failed regions. After a failed create Terraform plans a replacement (\"tainted\"): it \
+             adopts the existing distribution and deletes no copy. Time limits default to 60m for \
+             create and update and 30m for delete; when one passes, the apply fails with the \
+             progress so far while the registry keeps copying.",
             vec![
-                Attribute::string("id").computed().keep_on_update().describe("Registry ID (the version's ID)."),
+                Attribute::string("id").computed().keep_on_update().describe("The distributed version's ID (a version has at most one distribution)."),
                 Attribute::string("version_id")
                     .required()
                     .force_new()
-                    .describe("ID of the version to distribute. Changing it replaces the distribution."),
+                    .describe("ID of the version to distribute, e.g. `imagenest_package_version.v2.id`. Changing it replaces the distribution: the new version is copied, the old version's copies deleted."),
                 Attribute::typed("regions", Type::set(Type::String))
                     .required()
-                    .describe("Target region IDs, or `[\"all\"]` for every region the registry's cloud offers.")
+                    .describe("Region IDs to copy the version to (e.g. `cn-hangzhou`), or `[\"all\"]` for every region the registry's cloud offers. The state lists only regions with a copy (available or in progress), so a failed or lost copy shows in the next plan as a region to add.")
                     .validate(validate::min_items(1)),
                 Attribute::string("wait_for")
                     .default(Value::from("all"))
-                    .describe("`all` (default): wait until every region settles; `any`: until one region is available; `none`: do not wait.")
+                    .describe("What an apply waits for: `all` (default) until every region is available or failed, and fails if any failed; `any` until the first region is available; `none` not at all (the registry copies in the background; `status` shows `distributing`).")
                     .validate(validate::one_of(&["all", "any", "none"])),
                 Attribute::string("status")
                     .computed()
-                    .describe("`distributing`, `available`, `partially_available` or `failed`."),
+                    .describe("`distributing` (copies in progress), `available` (in every region), `partially_available` (some regions failed) or `failed` (no region has a copy)."),
                 Attribute::typed("region_images", Type::map(Type::String))
                     .computed()
-                    .describe("Region → image ID of every available copy."),
+                    .describe("Region → image ID of every available copy; regions still copying or failed are absent."),
                 Attribute::nested("region_status", Nesting::Map, region_status)
                     .computed()
-                    .describe("Region → { status, progress, image_id, error }."),
+                    .describe("Region → the copy's `status`, `progress`, `image_id` and, when it failed, the cloud's `error`."),
             ],
         )
         .with_block(timeouts_block(&["create", "update", "delete"]))
@@ -382,7 +396,7 @@ impl Resource<Client> for DistributionResource {
         }
         diags.warning_at(
             &Path::attr("regions"),
-            "Existing distribution adopted: no copy is made again",
+            "Existing distribution adopted: only regions without a copy are copied",
             adoption_note(&d, targets.as_deref()),
         );
         Some(format!("{ADOPT}{version_id}").into_bytes())

@@ -159,7 +159,8 @@ pub(super) fn adoption_note(d: &Distribution, targets: Option<&[String]>) -> Str
         .collect();
     let mut parts = vec![format!(
         "The registry already distributes version {}. This apply takes that distribution over \
-         instead of starting again: it deletes no copy it keeps and copies no region twice.",
+         instead of starting again: the copies that exist stay, and only regions without one are \
+         copied.",
         d.version_id
     )];
     if !kept.is_empty() {
@@ -184,8 +185,9 @@ pub(super) fn adoption_note(d: &Distribution, targets: Option<&[String]>) -> Str
         ));
     }
     parts.push(
-        "When the plan says this distribution \"is tainted, so must be replaced\", its create \
-         failed in some regions; the replacement is this retry, not a new copy of every region."
+        "If the plan says this distribution \"is tainted, so must be replaced\": its create \
+         failed in some regions, and this replacement is the retry of those regions, not a new \
+         copy of every region."
             .to_string(),
     );
     parts.join(" ")
