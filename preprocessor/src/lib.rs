@@ -293,6 +293,25 @@ pub(crate) fn scan_sites(
             }
             let workspace = std::mem::take(&mut sink.workspace);
             let mut sites = sink.finish(&opts.resource_types);
+            // The Workspace files are one Terraform module: their variable and local defaults
+            // serve the hints of each other's `var.`/`local.` sites.
+            let module_opts;
+            let opts = if workspace.iter().any(|f| f.name.ends_with(".tf")) {
+                let mut o = opts.clone();
+                for f in workspace.iter().filter(|f| f.name.ends_with(".tf")) {
+                    if let tree::NodeKind::Scalar(style) = f.node.kind {
+                        o.terraform_defaults.add_file(&scalar::decode(
+                            text,
+                            style,
+                            f.node.span.clone(),
+                        ));
+                    }
+                }
+                module_opts = o;
+                &module_opts
+            } else {
+                opts
+            };
             for file in &workspace {
                 let embedded = embed::sites(text, file, opts).map_err(|e| {
                     // Re-raise as an offset error at the Workspace scalar.

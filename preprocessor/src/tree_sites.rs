@@ -32,8 +32,10 @@ struct Candidate {
     node: Node,
     /// For a mapping value: its first key (`Ref`, `Fn::Join`) and, for `Ref`, the target.
     mapping: Option<Box<(String, Option<String>)>>,
-    /// It arrived through a merge key: an explicit key of the same path overrides it.
-    merged: bool,
+    /// How many merge keys it arrived through (0: none).
+    merge_depth: usize,
+    /// Which alias expansion produced it (0: written where it is).
+    batch: usize,
     /// For a merged candidate: the mapping it was merged into (where that mapping starts) and
     /// the merged key it sits under; a key written in that mapping overrides it.
     merge_key: Option<Box<(usize, String, usize)>>,
@@ -76,10 +78,13 @@ pub(crate) struct TreeSites<'t> {
     starts: Vec<usize>,
     /// Keys written in the mappings of the current resource: (mapping start, key).
     written: Vec<(usize, Key<'t>)>,
-    /// The merge being expanded: (mapping start, first key of the merged entry).
-    merge_ctx: Option<(usize, String, usize)>,
+    /// The merge being expanded: (start of the mapping merged into, length of its path, which
+    /// merge source).
+    merge_ctx: Option<(usize, usize, usize)>,
     /// Merge sources expanded so far (their order decides which one wins).
     merge_sources: usize,
+    /// Alias expansions started at a written alias so far.
+    batches: usize,
     /// Candidates of the current resource start here (merges are settled when it ends).
     resource_first: usize,
     /// Some node arrived through an alias.
@@ -120,6 +125,7 @@ impl<'t> TreeSites<'t> {
             written: Vec::new(),
             merge_ctx: None,
             merge_sources: 0,
+            batches: 0,
             resource_first: 0,
             any_alias: false,
             expanded: 0,
@@ -495,20 +501,18 @@ impl<'t> TreeSites<'t> {
         }
         let inner = def.inner.clone();
         self.any_alias = true;
+        self.batches += usize::from(self.alias_depth == 0);
         self.alias_depth += 1;
         self.merging += usize::from(merge);
         let top_merge = merge && self.alias_depth == 1;
         self.any_merged |= merge;
         self.merge_sources += usize::from(top_merge);
         let source = self.merge_sources;
+        if top_merge {
+            let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
+            self.merge_ctx = Some((start, base.len(), source));
+        }
         for (rel, n) in inner {
-            if top_merge {
-                let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
-                self.merge_ctx = rel
-                    .first()
-                    .and_then(Key::as_str)
-                    .map(|k| (start, k.to_string(), source));
-            }
             let mut full = base.to_vec();
             full.extend(rel);
             TreeSink::node(self, &full, &n);
@@ -557,27 +561,37 @@ impl<'t> TreeSites<'t> {
         self.resource_first = self.candidates.len();
     }
 
-    /// Drops candidates that came through a merge key when the mapping has the key itself
-    /// (an explicit key wins), and all but the first of several merged ones (the first wins).
+    /// Of several merges supplying the same key of one mapping (`<<: [*a, *b]`), the first
+    /// wins: candidates from the later ones are dropped. (A key the mapping writes itself was
+    /// settled by [`Self::settle_merges`].)
     fn drop_overridden_merges(&mut self) {
-        use std::collections::HashSet;
-        let key = |c: &Candidate| (c.resource, c.tf.is_some(), c.property.to_string());
-        let explicit: HashSet<_> = self
-            .candidates
-            .iter()
-            .filter(|c| !c.merged)
-            .map(key)
-            .collect();
-        // Of several merges supplying the same key, the first (in `<<: [*a, *b]` order) wins.
-        let source = |c: &Candidate| c.merge_key.as_deref().map_or(0, |m| m.2);
-        let mut first_source: std::collections::HashMap<_, usize> = Default::default();
-        for c in self.candidates.iter().filter(|c| c.merged) {
-            let e = first_source.entry(key(c)).or_insert(usize::MAX);
-            *e = (*e).min(source(c));
+        use std::collections::HashMap;
+        // Under one key of the mapping merged into: the first source, then the shallowest
+        // merge (a key an anchored mapping writes beats what it merges itself).
+        let group = |c: &Candidate| {
+            c.merge_key
+                .as_deref()
+                .map(|m| ((m.0, m.1.clone()), (m.2, c.merge_depth)))
+        };
+        let mut best: HashMap<(usize, String), (usize, usize)> = HashMap::new();
+        for (g, rank) in self.candidates.iter().filter_map(group) {
+            let e = best.entry(g).or_insert(rank);
+            *e = (*e).min(rank);
+        }
+        // Merges met inside an alias expansion: the shallowest wins at the same path.
+        let nested = |c: &Candidate| {
+            (c.batch != 0 && c.merge_key.is_none()).then(|| (c.batch, c.property.to_string()))
+        };
+        let mut shallowest: HashMap<(usize, String), usize> = HashMap::new();
+        for c in &self.candidates {
+            if let Some(k) = nested(c) {
+                let e = shallowest.entry(k).or_insert(c.merge_depth);
+                *e = (*e).min(c.merge_depth);
+            }
         }
         self.candidates.retain(|c| {
-            !c.merged
-                || (!explicit.contains(&key(c)) && first_source.get(&key(c)) == Some(&source(c)))
+            group(c).is_none_or(|(g, rank)| best.get(&g) == Some(&rank))
+                && nested(c).is_none_or(|k| shallowest.get(&k) == Some(&c.merge_depth))
         });
     }
 
@@ -684,10 +698,14 @@ impl<'t> TreeSites<'t> {
                         }
                     };
                     let merged = self.merging > 0;
-                    let merge_key = if merged {
-                        self.merge_ctx.clone().map(Box::new)
-                    } else {
-                        None
+                    let merge_depth = self.merging;
+                    // The merged entry is the key right under the mapping merged into.
+                    let merge_key = match self.merge_ctx {
+                        Some((start, base, source)) if merged => path
+                            .get(base)
+                            .and_then(Key::as_str)
+                            .map(|k| Box::new((start, k.to_string(), source))),
+                        _ => None,
                     };
                     let (node, alias_span) = match node.kind {
                         NodeKind::Alias => {
@@ -707,7 +725,12 @@ impl<'t> TreeSites<'t> {
                         property,
                         node,
                         mapping: None,
-                        merged,
+                        merge_depth,
+                        batch: if self.alias_depth > 0 {
+                            self.batches
+                        } else {
+                            0
+                        },
                         merge_key,
                         alias_span,
                     });
@@ -740,7 +763,8 @@ impl<'t> TreeSites<'t> {
                         property: Cow::Owned(keys[3..].join(".")),
                         node: node.clone(),
                         mapping: None,
-                        merged: false,
+                        merge_depth: 0,
+                        batch: 0,
                         merge_key: None,
                         alias_span: None,
                     });
