@@ -251,9 +251,12 @@ fn fold_lines(raw: &str, base: usize, single: bool, d: &mut Decoded) {
         return;
     }
     let mut pos = 0; // offset in `raw` of the current line
+    let mut prev_end = base; // where the text before the next line break ends
     let mut lines = raw.split('\n');
     if let Some(first) = lines.next() {
-        put(d, first.trim_end_matches([' ', '\t', '\r']), base);
+        let t = first.trim_end_matches([' ', '\t', '\r']);
+        put(d, t, base);
+        prev_end = base + t.len();
         pos = first.len() + 1;
     }
     let mut empty = 0;
@@ -274,15 +277,16 @@ fn fold_lines(raw: &str, base: usize, single: bool, d: &mut Decoded) {
             empty += 1;
             continue;
         }
-        // The break (and any empty lines) before this line: mapped to the `\n` before it.
-        let brk = base + line_start - 1;
+        // The break (and any empty lines) before this line: mapped to where the text before
+        // it ends, so a value that ends at a line's end maps to that line only.
         if empty == 0 {
-            d.made(" ", brk);
+            d.made(" ", prev_end);
         } else {
-            d.made_n('\n', empty, brk);
+            d.made_n('\n', empty, prev_end);
         }
         empty = 0;
         put(d, t, base + line_start + lead);
+        prev_end = base + line_start + lead + t.len();
     }
 }
 
@@ -373,8 +377,9 @@ fn decode_double(inner: &str, base: usize, d: &mut Decoded) {
                 d.made_n(ch, 1, at);
             }
             b'\r' | b'\n' => {
-                // Unescaped line break: fold like flow scalars.
-                let at = base + i;
+                // Unescaped line break: fold like flow scalars (mapped to where the kept text
+                // before it ends).
+                let at = base + i - pending_ws;
                 d.truncate(d.text.len() - pending_ws);
                 pending_ws = 0;
                 let mut breaks = 0;
@@ -424,15 +429,14 @@ fn decode_block(
         lines.push((pos + n, &body[n..]));
         pos += l.len() + 1;
     }
-    // The line break before line `i` sits just before where that line starts.
-    let brk = |lines: &[(usize, &str)], i: usize| -> usize {
-        base + raw[..lines[i].0].rfind('\n').unwrap_or(0)
-    };
+    // A line break is mapped to where the text of the line before it ends.
+    let end_of =
+        |lines: &[(usize, &str)], i: usize| -> usize { base + lines[i].0 + lines[i].1.len() };
     let start_len = d.text.len();
     if literal {
         for (i, &(off, t)) in lines.iter().enumerate() {
             if i > 0 {
-                let at = brk(&lines, i);
+                let at = end_of(&lines, i - 1);
                 d.made("\n", at);
             }
             d.copy(t, base + off);
@@ -440,12 +444,17 @@ fn decode_block(
     } else {
         let mut prev_more = false;
         let mut empties = 0;
+        let mut last_text = 0; // the last line with text
         for (i, &(off, t)) in lines.iter().enumerate() {
             if t.is_empty() {
                 empties += 1;
                 continue;
             }
-            let at = brk(&lines, i);
+            let at = if i > 0 {
+                end_of(&lines, last_text)
+            } else {
+                base + off
+            };
             let more = t.starts_with([' ', '\t']);
             if i > 0 && d.text.len() > start_len {
                 if !prev_more && !more {
@@ -462,6 +471,7 @@ fn decode_block(
             }
             empties = 0;
             prev_more = more;
+            last_text = i;
             d.copy(t, base + off);
         }
     }

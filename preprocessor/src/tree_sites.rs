@@ -500,6 +500,7 @@ impl<'t> TreeSites<'t> {
             return;
         }
         let inner = def.inner.clone();
+        let def_is_seq = def.node.kind == NodeKind::Sequence;
         self.any_alias = true;
         self.batches += usize::from(self.alias_depth == 0);
         self.alias_depth += 1;
@@ -512,9 +513,14 @@ impl<'t> TreeSites<'t> {
             let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
             self.merge_ctx = Some((start, base.len(), source));
         }
+        // `<<: *list` merges each mapping of the list: its items' keys land in the mapping.
+        let seq = merge && def_is_seq;
         for (rel, n) in inner {
             let mut full = base.to_vec();
-            full.extend(rel);
+            match rel.split_first() {
+                Some((Key::Index, rest)) if seq => full.extend(rest.iter().cloned()),
+                _ => full.extend(rel),
+            }
             TreeSink::node(self, &full, &n);
         }
         if top_merge {

@@ -343,3 +343,138 @@ proptest! {
         let _ = literals(&again);
     }
 }
+
+/// Terraform text with a few image sites of every kind.
+fn terraform() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        (
+            prop::sample::select(vec![
+                "\"centos_7\"",
+                "\"a\\\"b\"",
+                "\"é_img\"",
+                "\"$${x}\"",
+                "var.img",
+                "<<-EOT\n    heredoc_img\n  EOT",
+                "<<EOT\nplain_heredoc\nEOT",
+                "\"${var.img}\"",
+            ]),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        1..4,
+    )
+    .prop_map(|rs| {
+        let mut t = String::from("variable \"img\" {\n  default = \"centos_7\"\n}\n");
+        for (i, (v, nested, comment)) in rs.iter().enumerate() {
+            // A heredoc's closing marker stands alone on its line.
+            let c = if *comment && !v.starts_with("<<") {
+                " # image"
+            } else {
+                ""
+            };
+            let body = if *nested {
+                format!("  block {{\n    image_id = {v}{c}\n  }}\n")
+            } else {
+                format!("  image_id = {v}{c}\n  tags = {{ a = \"'b'\" }}\n")
+            };
+            t.push_str(&format!(
+                "resource \"alicloud_instance\" \"r{i}\" {{\n{body}}}\n"
+            ));
+        }
+        t
+    })
+}
+
+/// `tf` as the `main.tf` of a ROS template's Workspace, in scalar style `style`.
+fn embed(tf: &str, style: usize) -> (String, Format) {
+    let indent = |t: &str| {
+        t.lines()
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("    {l}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let head =
+        "ROSTemplateFormatVersion: '2015-09-01'\nTransform: Aliyun::Terraform-v1.2\nWorkspace:\n";
+    let dq = |t: &str| t.replace('\\', "\\\\").replace('"', "\\\"");
+    let text = match style {
+        0 => format!("{head}  main.tf: |\n{}\n", indent(tf)),
+        1 => format!("{head}  main.tf: |-\n{}\n", indent(tf)),
+        2 => format!(
+            "{head}  main.tf: >\n{}\n",
+            indent(&tf.replace('\n', "\n\n"))
+        ),
+        3 => format!("{head}  main.tf: \"{}\"\n", dq(tf).replace('\n', "\\n")),
+        4 => format!(
+            "{head}  main.tf: \"{}\"\n",
+            dq(tf).replace('\n', "\\n\\\n    \\ ")
+        ),
+        5 => format!(
+            "{head}  main.tf: '{}'\n",
+            tf.replace('\'', "''").replace('\n', "\n\n    ")
+        ),
+        _ => {
+            let mut s = String::new();
+            for c in tf.chars() {
+                match c {
+                    '"' => s.push_str("\\\""),
+                    '\\' => s.push_str("\\\\"),
+                    '\n' => s.push_str("\\n"),
+                    'é' => s.push_str("\\u00e9"),
+                    c => s.push(c),
+                }
+            }
+            return (
+                format!(
+                    "{{\"ROSTemplateFormatVersion\": \"2015-09-01\",\n \"Workspace\": {{\"main.tf\": \"{s}\"}}}}\n"
+                ),
+                Format::RosJson,
+            );
+        }
+    };
+    (text, Format::RosYaml)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), max_global_rejects: 1_000_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn embedded_terraform_agrees_and_resolves(tf in terraform(), style in 0usize..7) {
+        // Folding this text (with blank lines between lines) puts blank lines into heredocs,
+        // whose values then span lines: those are reported, not rewritten (documented).
+        prop_assume!(!(style == 2 && tf.contains("<<")));
+        let (text, format) = embed(&tf, style);
+        let opts = ScanOptions::default();
+        let reference = oracle::sites(&text, format, &opts.resource_types);
+        prop_assume!(reference.is_ok());
+        let reference = reference.unwrap();
+        let mine = scan(&text, format, &opts);
+        prop_assert!(mine.is_ok(), "scanner rejects: {:?}\n{}", mine.err(), text);
+        let mine = mine.unwrap();
+        prop_assert_eq!(oracle::from_scan(&mine, &reference), reference.clone(), "{}", text);
+
+        let r = resolve(&text, &mine, |l| Lookup::Image(format!("m-{}", l.len())));
+        let out = r.apply(&text);
+        let again = oracle::sites(&out, format, &opts.resource_types);
+        prop_assert!(again.is_ok(), "output does not parse: {:?}\n{}", again.err(), out);
+        // Every literal that was replaced reads as its image ID now; nothing else changed.
+        let mut want: Vec<Option<String>> = reference
+            .iter()
+            .map(|s| s.literal.as_ref().map(|l| format!("m-{}", l.len())))
+            .collect();
+        let mut got: Vec<Option<String>> = again.unwrap().iter().map(|s| s.literal.clone()).collect();
+        for (i, o) in r.outcomes.iter().enumerate() {
+            if let imagenest_preprocessor::Outcome::Failed { message } = o {
+                prop_assert!(false, "site {} not rewritten: {message}\n{}", mine[i].resource, text);
+            }
+        }
+        want.sort();
+        got.sort();
+        prop_assert_eq!(got, want, "{}", out);
+    }
+}
