@@ -39,7 +39,7 @@ impl ProviderDef for ImagenestProvider {
         vec![
             Arc::new(resources::package::PackageResource),
             Arc::new(resources::package_version::VersionResource),
-            Arc::new(resources::distribution::DistributionResource),
+            Arc::new(resources::distribution::DistributionResource::default()),
             Arc::new(resources::service::ServiceResource),
         ]
     }

@@ -281,7 +281,12 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let proposed = decode(&r.proposed_new_state, &e.ty)?;
         let config = decode(&r.config, &e.ty)?;
         let mut plan = plan_change(&e.schema, &prior, &proposed, &config);
-        let mut planned_private = r.prior_private;
+        // A destroy plan carries no intent of its own (see `apply_response`).
+        let mut planned_private = if plan.planned.is_null() {
+            Vec::new()
+        } else {
+            r.prior_private
+        };
         let mut diags = Diagnostics::new();
         if !plan.planned.is_null() {
             e.imp.modify_plan(&prior, &config, &mut plan);
@@ -312,12 +317,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let ctx = match self.ctx() {
             Ok(c) => c,
             Err(d) => {
-                return Ok(Response::new(apply_response(
-                    &prior,
-                    &e.ty,
-                    d,
-                    r.planned_private,
-                )));
+                return Ok(Response::new(apply_response(&prior, &e.ty, d)));
             }
         };
         let (new_state, diags) = if planned.is_null() {
@@ -350,12 +350,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
                 }) => (prior, diags),
             }
         };
-        Ok(Response::new(apply_response(
-            &new_state,
-            &e.ty,
-            diags,
-            r.planned_private,
-        )))
+        Ok(Response::new(apply_response(&new_state, &e.ty, diags)))
     }
 
     async fn import_resource_state(
@@ -457,15 +452,17 @@ fn locate(schema: &Schema, diags: &mut Diagnostics) {
     }
 }
 
+/// The answer to ApplyResourceChange. Private bytes only carry a plan's intent to its own
+/// apply (e.g. "adopt" for the delete half of a replacement): the stored object gets none,
+/// or a later plan (a destroy) would inherit an intent that was never its own.
 fn apply_response(
     state: &Value,
     ty: &Type,
     diags: Diagnostics,
-    private: Vec<u8>,
 ) -> pb::apply_resource_change::Response {
     pb::apply_resource_change::Response {
         new_state: encode(state, ty),
-        private,
+        private: Vec::new(),
         diagnostics: diags.to_proto(),
         legacy_type_system: false,
     }

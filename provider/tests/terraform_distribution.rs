@@ -319,6 +319,71 @@ fn failed_regions_are_reported_kept_apart_and_retried() {
     );
     assert_eq!(outputs["sg_version"]["value"], "v1_0");
     assert_eq!(outputs["images"]["value"]["cn-hangzhou"], hangzhou.as_str());
+    // The adopting apply leaves nothing behind in the state: destroying the distribution
+    // deletes its copies.
+    tf.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=imagenest_distribution.v1",
+    ]);
+    match block_on(reg.client().distribution(&version_id)) {
+        Ok(d) => assert!(d.regions.is_empty(), "the distribution was kept: {d:?}"),
+        Err(e) => assert!(e.is_not_found(), "{e}"),
+    }
+    tf.destroy();
+}
+
+/// With `create_before_destroy`, Terraform creates the replacement of a tainted distribution
+/// first and then deletes the old object: that delete must not take the adopted copies along.
+#[test]
+fn create_before_destroy_keeps_the_adopted_distribution() {
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    let image = reg.source_image("cn-hangzhou");
+    let config = waiting_config(&image, r#"["cn-hangzhou", "ap-southeast-1"]"#, "").replace(
+        "  timeouts {\n    create = \"5m\"",
+        "  lifecycle {\n    create_before_destroy = true\n  }\n  timeouts {\n    create = \"5m\"",
+    );
+    assert!(config.contains("create_before_destroy"));
+    tf.config(&config);
+    reg.set_sim_faults(r#"{"down_regions": ["ap-southeast-1"]}"#);
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        out.contains("Distribution to ap-southeast-1 failed"),
+        "{out}"
+    );
+    let version_id = tf
+        .state_attr("imagenest_package_version.v1", "id")
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hangzhou = block_on(reg.client().distribution(&version_id))
+        .unwrap()
+        .region_images["cn-hangzhou"]
+        .clone();
+
+    reg.set_sim_faults(r#"{"down_regions": []}"#);
+    let (_, plan) = tf.plan();
+    assert!(
+        plan.contains("+/- create replacement and then destroy")
+            && plan.contains("Existing distribution adopted"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_no_changes();
+    let after = block_on(reg.client().distribution(&version_id)).unwrap();
+    assert_eq!(
+        after.region_images.get("cn-hangzhou"),
+        Some(&hangzhou),
+        "cn-hangzhou was deleted or copied again: {after:?}"
+    );
+    assert_eq!(after.region_images.len(), 2, "{after:?}");
     tf.destroy();
 }
 

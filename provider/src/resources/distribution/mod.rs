@@ -23,7 +23,28 @@ use imagenest_core::distribution::{
 use retry::{Op, adoption_note, departs_from_plan, next_apply_note, predict, region_status_value};
 use std::time::{Duration, Instant};
 
-pub struct DistributionResource;
+#[derive(Default)]
+pub struct DistributionResource {
+    /// Versions a create in this provider process distributed. Terraform runs one provider
+    /// process per apply, so a delete of the same version later in that process is the old
+    /// half of a `create_before_destroy` replacement (its private state cannot say "adopt":
+    /// Terraform plans the delete of a deposed object from that object's own state) and
+    /// must leave the distribution the replacement just adopted alone.
+    created: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl DistributionResource {
+    fn note_created(&self, version_id: &str) {
+        // A poisoned lock only means another call panicked; the set is still usable.
+        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        created.insert(version_id.to_string());
+    }
+
+    fn created_here(&self, version_id: &str) -> bool {
+        let created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        created.contains(version_id)
+    }
+}
 
 const ATTRS: &[&str] = &["version_id", "regions"];
 /// Prefix of the private state of a create plan that adopts the existing distribution of
@@ -403,6 +424,9 @@ impl Resource<Client> for DistributionResource {
     }
 
     async fn create(&self, ctx: &Ctx<Client>, planned: &Value) -> Result<Value, Failure> {
+        if let Some(version_id) = planned.get("version_id").as_str() {
+            self.note_created(version_id);
+        }
         let limit = timeout(planned, "create", DEFAULT_CREATE);
         distribute(ctx, planned, limit, Op::Create, true).await
     }
@@ -464,6 +488,12 @@ impl Resource<Client> for DistributionResource {
             // adopts it and re-copies only what failed. (A replacement for another version
             // deletes this one as usual.)
             tracing::debug!(version_id = %id, "keeping the distribution for the replacement to adopt");
+            return Ok(());
+        }
+        if self.created_here(&id) {
+            // The old half of a create_before_destroy replacement: the new object already
+            // adopted this distribution.
+            tracing::debug!(version_id = %id, "keeping the distribution a create of this apply adopted");
             return Ok(());
         }
         match ctx.client.delete_distribution(&id).await {
