@@ -578,6 +578,22 @@ fn marketplace_version_distributes_the_products_images() {
         );
     }
     assert_eq!(tf.outputs()["sg_image"]["value"], images["ap-southeast-1"]);
+    // A region the version is not distributed to: the error says how to order the read.
+    let eu = r#"
+data "imagenest_region_image" "eu" {
+  package = "acme_lamp"
+  region  = "eu-central-1"
+}
+"#;
+    tf.config(&(marketplace_config(lamp_v2, two) + eu));
+    let out = tf.fails(&["plan", "-input=false", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Cannot resolve acme_lamp@latest in eu-central-1")
+            && flat.contains("depends_on = [imagenest_distribution.<name>]"),
+        "{out}"
+    );
+    tf.config(&marketplace_config(lamp_v2, two));
 
     // Import by PACKAGE/VERSION reads the marketplace content back as configured.
     tf.ok(&["state", "rm", "-no-color", "imagenest_package_version.v2"]);

@@ -49,11 +49,30 @@ impl DataSource<Client> for RegionImage {
             .resolve(&package, Some(&version), &region)
             .await
             .map_err(|e| {
-                api_error(
+                let mut d = api_error(
                     &format!("resolve {package}@{version} in {region}"),
                     &e,
                     &["package", "version", "region"],
-                )
+                );
+                // Not published, not distributed there, or still copying: typical of a data
+                // source read before the distribution in the same configuration.
+                let too_early = match &e {
+                    imagenest_client::ClientError::Api { code, field, .. } => {
+                        matches!(code.as_str(), "not_distributed" | "still_copying")
+                            || (code == "not_found" && field.as_deref() == Some("version"))
+                    }
+                    _ => false,
+                };
+                if too_early {
+                    for diag in &mut d.0 {
+                        diag.detail.push_str(
+                            "\n\nIf the same configuration distributes this version, add \
+                             `depends_on = [imagenest_distribution.<name>]` to the data source so \
+                             Terraform reads it after the copy is made.",
+                        );
+                    }
+                }
+                d
             })?;
         let mut v = config.clone();
         v.set("version", Value::from(version));
