@@ -56,7 +56,8 @@ async fn registry_commands_end_to_end() {
     ]);
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(created["account"], "cust1");
-    // A vendor cannot mint tokens: exit 2 with the registry's message.
+    let customer = created["token"].as_str().unwrap().to_string();
+    // A vendor cannot mint tokens: exit 4 with the registry's message.
     let out = run(&[
         "token",
         "create",
@@ -69,7 +70,8 @@ async fn registry_commands_end_to_end() {
         "--data-dir",
         d,
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    // Exit codes (README): 4 refused, 5 not found, 3 unreachable.
+    assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("only admins"), "{}", stderr(&out));
 
     let acme = Client::new(&reg.endpoint, Some(&vendor)).unwrap();
@@ -196,7 +198,7 @@ async fn registry_commands_end_to_end() {
         "--data-dir",
         d,
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
 
     // Listing and revoking tokens.
@@ -216,6 +218,9 @@ async fn registry_commands_end_to_end() {
             .status
             .success()
     );
+    // A revoked token is refused: exit 4.
+    let out = run(&["package", "list", "--token", &customer, "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
 
     // An unreachable registry fails clearly.
     let out = run(&[
@@ -226,7 +231,7 @@ async fn registry_commands_end_to_end() {
         "--token",
         &vendor,
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("cannot reach the registry"),
         "{}",

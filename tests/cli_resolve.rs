@@ -280,7 +280,8 @@ fn diff_and_report_and_usage_errors() {
             "t",
         ])
         .arg(&f));
-    assert_eq!(code(&o), 2);
+    // Exit 3: the registry cannot be reached (README, "Exit codes").
+    assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("127.0.0.1:1"));
 }
 

@@ -136,7 +136,8 @@ async fn resolves_through_the_registry_with_the_callers_token() {
     // Another vendor's token may not read acme's private service.
     let other = cr.reg.token("globex", Role::Vendor).await;
     let o = run(args("cn-beijing", &other)).await;
-    assert_eq!(o.status.code(), Some(2));
+    // Exit 5: the registry has no service of that name this caller may see.
+    assert_eq!(o.status.code(), Some(5));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("acme_app"), "{err}");
     assert!(o.stdout.is_empty());

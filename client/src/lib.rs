@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use imagenest_core::{
-    api::{ErrorBody, NewToken, Page, RegionList, Resolution, TokenCreated, TokenInfo, WhoAmI},
+    api::{
+        ErrorBody, NewToken, Page, RegionList, Resolution, TemplateAnswer, TemplateRequest,
+        TokenCreated, TokenInfo, WhoAmI,
+    },
     distribution::{Distribution, DistributionRequest},
     image_map::ImageMap,
     package::{NewPackage, Package, PackageUpdate},
@@ -484,6 +487,18 @@ impl Client {
             query.push(("version", v));
         }
         self.get(&["v1", "resolve"], &query).await
+    }
+
+    /// Rewrites a template's literal image IDs to the images of `req.region`, server-side, with
+    /// this token's permissions (`POST /v1/resolve/template`).
+    pub async fn resolve_template(&self, req: &TemplateRequest) -> Result<TemplateAnswer> {
+        self.call(
+            Method::POST,
+            self.url(&["v1", "resolve", "template"], &[]),
+            Some(req),
+            None,
+        )
+        .await
     }
 }
 

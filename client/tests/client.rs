@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use imagenest_client::{Client, ClientError, PageRequest};
 use imagenest_core::{
     Role,
-    api::{NewToken, TokenKind},
+    api::{NewToken, TemplateRequest, TokenKind},
     distribution::RegionStatus,
     package::{NewPackage, PackageUpdate},
     service::{Association, NewService, ServiceUpdate, Visibility},
@@ -156,6 +156,35 @@ async fn the_whole_api_through_the_client() {
             .lookup("centos_7", "cn-beijing"),
         Some("m-bj")
     );
+    let template = "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  Vm:\n    \
+                    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId: centos_7 # ok\n";
+    let answer = cust
+        .resolve_template(&TemplateRequest {
+            service: "acme_app".into(),
+            region: "cn-beijing".into(),
+            template: template.into(),
+            format: None,
+            filename: Some("template.yaml".into()),
+            strict: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.template, template.replace("centos_7", "m-bj"));
+    assert!(answer.complete);
+    assert_eq!(answer.format, "ros-yaml");
+    assert_eq!(answer.sites.len(), 1);
+    let err = cust
+        .resolve_template(&TemplateRequest {
+            service: "acme_app".into(),
+            region: "nowhere-1".into(),
+            template: template.into(),
+            format: None,
+            filename: None,
+            strict: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_argument"), "{err}");
     assert_eq!(cust.all_services().await.unwrap().len(), 1);
     assert_eq!(cust.all_packages().await.unwrap().len(), 1);
     let s = acme

@@ -109,3 +109,41 @@ pub struct WhoAmI {
     pub role: Role,
     pub cloud_account_id: String,
 }
+
+/// Body of `POST /v1/resolve/template`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"service": "acme_app", "region": "cn-hangzhou", "template": "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  Vm:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId: centos_7\n"})))]
+pub struct TemplateRequest {
+    /// The service whose image associations apply (ID, name or owner/name).
+    pub service: String,
+    /// The region to deploy in.
+    pub region: String,
+    /// The template text (ROS YAML or JSON, Terraform or Terraform JSON).
+    pub template: String,
+    /// `ros-yaml`, `ros-json`, `tf` or `tf-json`; detected from `filename` and the content when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The template's file name, to detect the format (`main.tf`, `template.yaml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Fail (422) when a literal image site has no association or no image in the region.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// Answer of `POST /v1/resolve/template`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAnswer {
+    /// The rewritten template: the input byte for byte except the replaced values.
+    pub template: String,
+    /// The format the template was read as.
+    pub format: String,
+    /// True when every literal image site was replaced.
+    pub complete: bool,
+    /// Every image site: file position, resource, value, class, and what happened to it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub sites: Vec<serde_json::Value>,
+}

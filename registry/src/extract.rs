@@ -59,10 +59,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let field = if path == "." || path.is_empty() {
+        // A syntax error has a line and column but no field; a data error names the path as
+        // far as it is known (serde_path_to_error writes `?` for a segment it could not tell).
+        let field = if inner.is_syntax() || inner.is_eof() {
             None
         } else {
-            Some(path)
+            let known: Vec<&str> = path
+                .split('.')
+                .take_while(|segment| !segment.is_empty() && !segment.starts_with('?'))
+                .collect();
+            (!known.is_empty()).then(|| known.join("."))
         };
         let code = if inner.is_syntax() || inner.is_eof() {
             "malformed_json"
@@ -140,5 +146,29 @@ impl IfMatch {
             }
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_json;
+    use imagenest_core::package::NewPackage;
+
+    #[test]
+    fn syntax_errors_name_no_field() {
+        for body in [&b"{\"name\": "[..], b"not json", b"{\"name\": \"a\","] {
+            let err = parse_json::<NewPackage>(body).unwrap_err();
+            assert_eq!(err.code, "malformed_json", "{body:?}");
+            assert_eq!(err.field, None, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_known_path() {
+        let err = parse_json::<NewPackage>(br#"{"name": 7}"#).unwrap_err();
+        assert_eq!(err.code, "invalid_argument");
+        assert_eq!(err.field.as_deref(), Some("name"));
+        let err = parse_json::<NewPackage>(br#"{"name": "p", "tags": {"k": 1}}"#).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("tags.k"));
     }
 }

@@ -19,6 +19,18 @@ use clap::{Parser, Subcommand};
 /// Exit code for usage, I/O and parse errors (findings use 1, success 0).
 pub const EXIT_USAGE: u8 = 2;
 
+/// Exit code when the registry cannot be reached (connection refused, TLS, timeout).
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+/// Exit code when the registry refuses the caller (HTTP 401 or 403: token missing, wrong or revoked).
+pub const EXIT_DENIED: u8 = 4;
+
+/// Exit code when the registry has no such object, or none the caller may see (HTTP 404).
+pub const EXIT_NOT_FOUND: u8 = 5;
+
+/// Exit code for any other error the registry answers (conflict, precondition, invalid, internal).
+pub const EXIT_REJECTED: u8 = 6;
+
 /// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -85,8 +97,26 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(EXIT_USAGE)
+            ExitCode::from(exit_code_of(&err))
         }
+    }
+}
+
+/// The exit code of a failed command: a registry error keeps its class (README, "Exit codes"),
+/// everything else is a usage, input or I/O error.
+fn exit_code_of(err: &anyhow::Error) -> u8 {
+    use imagenest_client::ClientError;
+    let client = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ClientError>());
+    match client {
+        Some(ClientError::Transport { .. }) => EXIT_UNREACHABLE,
+        Some(ClientError::Api {
+            status: 401 | 403, ..
+        }) => EXIT_DENIED,
+        Some(ClientError::Api { status: 404, .. }) => EXIT_NOT_FOUND,
+        Some(ClientError::Api { .. }) | Some(ClientError::Decode { .. }) => EXIT_REJECTED,
+        Some(ClientError::InvalidEndpoint(_)) | None => EXIT_USAGE,
     }
 }
 

@@ -134,11 +134,21 @@ fn load_source(args: &Args) -> anyhow::Result<Source> {
     if let (Some(url), Some(service)) = (&args.registry, &args.service) {
         let client = imagenest_client::Client::new(url, args.token.as_deref())?;
         let rt = super::connect::runtime()?;
-        let map = rt.block_on(client.image_map(service)).map_err(|e| match e.status() {
-            Some(401) => anyhow::anyhow!("the registry at {url} refused the token (pass --token or set IMAGENEST_TOKEN): {e}"),
-            Some(403) => anyhow::anyhow!("this token may not read the image map of service `{service}`: {e}"),
-            Some(404) => anyhow::anyhow!("service `{service}` does not exist at {url}, or this token cannot see it: {e}"),
-            _ => anyhow::anyhow!("cannot get the image map of service `{service}` from {url}: {e}"),
+        // The client error stays in the chain: it decides the exit code (README, "Exit codes").
+        let map = rt.block_on(client.image_map(service)).map_err(|e| {
+            let what = match e.status() {
+                Some(401) => format!(
+                    "the registry at {url} refused the token (pass --token or set IMAGENEST_TOKEN)"
+                ),
+                Some(403) => {
+                    format!("this token may not read the image map of service `{service}`")
+                }
+                Some(404) => format!(
+                    "service `{service}` does not exist at {url}, or this token cannot see it"
+                ),
+                _ => format!("cannot get the image map of service `{service}` from {url}"),
+            };
+            anyhow::Error::new(e).context(what)
         })?;
         return Ok(Source::Registry(map));
     }

@@ -6,53 +6,17 @@ use std::{collections::BTreeMap, path::Path};
 use axum::{extract::State, http::StatusCode};
 use imagenest_core::{
     Principal,
+    api::{TemplateAnswer, TemplateRequest},
     resolve::{self, Selector},
     service::Service,
 };
 use imagenest_preprocessor::{Format, Lookup, Outcome, ScanOptions};
-use serde::{Deserialize, Serialize};
 
 use super::{lookup, lookup::Intent, services::build_image_map};
 use crate::{auth::Caller, error::ApiError, extract::Json, state::AppState};
 
 /// Largest template the endpoint accepts.
 pub const MAX_TEMPLATE_BYTES: usize = 32 * 1024 * 1024;
-
-/// Body of `POST /v1/resolve/template`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"service": "acme_app", "region": "cn-hangzhou", "template": "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  Vm:\n    Type: ALIYUN::ECS::Instance\n    Properties:\n      ImageId: centos_7\n"}))]
-pub struct TemplateRequest {
-    /// The service whose image associations apply (ID, name or owner/name).
-    pub service: String,
-    /// The region to deploy in.
-    pub region: String,
-    /// The template text (ROS YAML or JSON, Terraform or Terraform JSON).
-    pub template: String,
-    /// `ros-yaml`, `ros-json`, `tf` or `tf-json`; detected from `filename` and the content when left out.
-    #[serde(default)]
-    pub format: Option<String>,
-    /// The template's file name, to detect the format (`main.tf`, `template.yaml`).
-    #[serde(default)]
-    pub filename: Option<String>,
-    /// Fail (422) when a literal image site has no association or no image in the region.
-    #[serde(default)]
-    pub strict: bool,
-}
-
-/// Answer of `POST /v1/resolve/template`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TemplateAnswer {
-    /// The rewritten template: the input byte for byte except the replaced values.
-    pub template: String,
-    /// The format the template was read as.
-    pub format: String,
-    /// True when every literal image site was replaced.
-    pub complete: bool,
-    /// Every image site: file position, resource, value, class, and what happened to it.
-    #[schema(value_type = Vec<Object>)]
-    pub sites: Vec<serde_json::Value>,
-}
 
 /// Rewrite a template's literal image IDs to the images of a region.
 #[utoipa::path(post, path = "/v1/resolve/template", tag = "resolve", request_body = TemplateRequest,
