@@ -111,10 +111,10 @@ fn attributes(s: &mut String, attrs: &[Attribute], prefix: &str) {
         s.push_str(&format!("\n{level} {title}\n\n"));
         for a in list {
             let mut line = format!("- `{}` ({}) {}", a.name, type_name(a), a.description);
-            if let Some(d) = &a.default {
-                if let Some(v) = d.as_str() {
-                    line.push_str(&format!(" Defaults to `{v}`."));
-                }
+            if let Some(d) = &a.default
+                && let Some(v) = d.as_str()
+            {
+                line.push_str(&format!(" Defaults to `{v}`."));
             }
             if a.force_new && !a.description.contains("replace") {
                 line.push_str(" Changing it forces a new resource.");

@@ -65,10 +65,11 @@ pub fn plan_data_source(schema: &Schema, config: &Value) -> Value {
 /// Sets defaults for attributes the configuration leaves null (also used after import).
 pub fn apply_defaults(attrs: &[Attribute], value: &mut Value, config: &Value) {
     for a in attrs {
-        if let Some(d) = &a.default {
-            if config.get(a.name).is_null() && !value.get(a.name).is_unknown() {
-                value.set(a.name, d.clone());
-            }
+        if let Some(d) = &a.default
+            && config.get(a.name).is_null()
+            && !value.get(a.name).is_unknown()
+        {
+            value.set(a.name, d.clone());
         }
     }
 }

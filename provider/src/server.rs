@@ -290,10 +290,10 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         if !plan.planned.is_null() {
             e.imp.modify_plan(&prior, &config, &mut plan);
-            if let Ok(ctx) = self.ctx() {
-                if let Some(p) = e.imp.plan_remote(&ctx, &prior, &mut plan, &mut diags).await {
-                    planned_private = p;
-                }
+            if let Ok(ctx) = self.ctx()
+                && let Some(p) = e.imp.plan_remote(&ctx, &prior, &mut plan, &mut diags).await
+            {
+                planned_private = p;
             }
         }
         Ok(Response::new(pb::plan_resource_change::Response {

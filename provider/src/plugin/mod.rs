@@ -57,13 +57,12 @@ pub fn check_environment() -> Result<(), PluginError> {
     if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
         return Err(PluginError::NotStartedByTerraform);
     }
-    if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS") {
-        if !versions
+    if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS")
+        && !versions
             .split(',')
             .any(|v| v.trim() == APP_PROTOCOL.to_string())
-        {
-            return Err(PluginError::ProtocolVersion(versions));
-        }
+    {
+        return Err(PluginError::ProtocolVersion(versions));
     }
     Ok(())
 }

@@ -13,10 +13,10 @@ pub type Validator = Arc<dyn Fn(&Value, &Path, &mut Diagnostics) + Send + Sync>;
 /// Checks a string value with `f`, which returns the problem in words.
 pub fn string(f: impl Fn(&str) -> Result<(), String> + Send + Sync + 'static) -> Validator {
     Arc::new(move |v, path, diags| {
-        if let Some(s) = v.as_str() {
-            if let Err(msg) = f(s) {
-                diags.error_at(path, format!("Invalid {}", last_name(path)), msg);
-            }
+        if let Some(s) = v.as_str()
+            && let Err(msg) = f(s)
+        {
+            diags.error_at(path, format!("Invalid {}", last_name(path)), msg);
         }
     })
 }
@@ -40,10 +40,10 @@ pub fn each_string(f: impl Fn(&str) -> Result<(), String> + Send + Sync + 'stati
     Arc::new(move |v, path, diags| {
         if let Value::List(items) | Value::Set(items) = v {
             for item in items {
-                if let Some(s) = item.as_str() {
-                    if let Err(msg) = f(s) {
-                        diags.error_at(path, format!("Invalid {}", last_name(path)), msg);
-                    }
+                if let Some(s) = item.as_str()
+                    && let Err(msg) = f(s)
+                {
+                    diags.error_at(path, format!("Invalid {}", last_name(path)), msg);
                 }
             }
         }
@@ -88,14 +88,14 @@ pub fn max_items(n: usize) -> Validator {
 /// At least `n` elements.
 pub fn min_items(n: usize) -> Validator {
     Arc::new(move |v, path, diags| {
-        if let Value::List(x) | Value::Set(x) = v {
-            if x.len() < n {
-                diags.error_at(
-                    path,
-                    format!("Too few items in {}", last_name(path)),
-                    format!("At least {n} required."),
-                );
-            }
+        if let Value::List(x) | Value::Set(x) = v
+            && x.len() < n
+        {
+            diags.error_at(
+                path,
+                format!("Too few items in {}", last_name(path)),
+                format!("At least {n} required."),
+            );
         }
     })
 }

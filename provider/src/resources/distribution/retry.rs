@@ -141,8 +141,9 @@ pub(super) fn adoption_note(d: &Distribution, targets: Option<&[String]>) -> Str
             .map(|r| r.region.as_str())
             .collect()
     };
-    let kept = pick(
-        &|s| *s != RegionStatus::Failed && *s != RegionStatus::Deleting,
+    let kept = pick(&|s| *s == RegionStatus::Available, true);
+    let copying = pick(
+        &|s| matches!(s, RegionStatus::Pending | RegionStatus::Copying),
         true,
     );
     let failed = pick(&|s| *s == RegionStatus::Failed, true);
@@ -166,6 +167,12 @@ pub(super) fn adoption_note(d: &Distribution, targets: Option<&[String]>) -> Str
     if !kept.is_empty() {
         parts.push(format!("Kept as they are: {}.", region_list(&kept)));
     }
+    if !copying.is_empty() {
+        parts.push(format!(
+            "Still copying (the apply waits for them): {}.",
+            region_list(&copying)
+        ));
+    }
     if !failed.is_empty() {
         parts.push(format!(
             "Copied again (failed before): {}.",
@@ -186,8 +193,8 @@ pub(super) fn adoption_note(d: &Distribution, targets: Option<&[String]>) -> Str
     }
     parts.push(
         "If the plan says this distribution \"is tainted, so must be replaced\": its create \
-         failed in some regions, and this replacement is the retry of those regions, not a new \
-         copy of every region."
+         failed, timed out or was interrupted, and this replacement finishes that distribution; \
+         it does not copy every region again."
             .to_string(),
     );
     parts.join(" ")
@@ -296,15 +303,18 @@ mod tests {
             copy("cn-hangzhou", RegionStatus::Available, Some("m-hz")),
             copy("ap-southeast-1", RegionStatus::Failed, None),
             copy("eu-west-1", RegionStatus::Available, Some("m-eu")),
+            copy("us-west-1", RegionStatus::Copying, None),
         ]);
         let targets = [
             "ap-southeast-1".to_string(),
             "cn-hangzhou".to_string(),
             "cn-shanghai".to_string(),
+            "us-west-1".to_string(),
         ];
         let note = adoption_note(&d, Some(&targets));
         for want in [
             "Kept as they are: cn-hangzhou.",
+            "Still copying (the apply waits for them): us-west-1.",
             "Copied again (failed before): ap-southeast-1.",
             "Copied for the first time: cn-shanghai.",
             "Deleted (no longer in `regions`): eu-west-1.",
