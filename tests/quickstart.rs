@@ -84,6 +84,114 @@ fn quickstart_runs_the_whole_story_and_cleans_up() {
 }
 
 #[test]
+fn quickstart_keep_prints_commands_that_work_in_a_fresh_shell() {
+    require_terraform();
+    let tmp = tempfile::tempdir().unwrap();
+    // A provider under another file name is linked under the name Terraform looks for.
+    let renamed = tmp.path().join("my-provider-build");
+    std::fs::copy(provider_bin(), &renamed).unwrap();
+    let out = Command::new(IMAGENEST)
+        .arg("quickstart")
+        .arg("--keep")
+        .arg("--provider")
+        .arg(&renamed)
+        .current_dir(root())
+        .env("TMPDIR", tmp.path())
+        .env("NO_COLOR", "1")
+        .env_remove("IMAGENEST_TOKEN")
+        .env_remove("IMAGENEST_ENDPOINT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "quickstart --keep failed:\n{}",
+        text(&out)
+    );
+    let line_after = |title: &str| {
+        let mut lines = stdout.lines().skip_while(|l| !l.contains(title));
+        lines.next();
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("no line after `{title}` in:\n{stdout}"))
+            .trim()
+            .to_string()
+    };
+    let export = line_after("Talk to it as the vendor");
+    assert!(export.starts_with("export IMAGENEST_ENDPOINT="), "{export}");
+    let stop = line_after("Stop and clean up:");
+    let pid: i32 = stop
+        .split("kill ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|pid| pid.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in `{stop}`"));
+    let imagenest_dir = std::path::Path::new(IMAGENEST).parent().unwrap();
+    let fresh_shell = |script: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    imagenest_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("HOME", tmp.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap()
+    };
+    let listed = fresh_shell(&format!("{export} && imagenest package list"));
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("acme_base"),
+        "{}",
+        text(&listed)
+    );
+    let stopped = fresh_shell(&stop);
+    assert!(
+        stopped.status.success(),
+        "`{stop}` failed:\n{}",
+        text(&stopped)
+    );
+    assert!(
+        text(&stopped).contains("Destroy complete!"),
+        "{}",
+        text(&stopped)
+    );
+    // The registry is gone: no such process, or a zombie waiting for whoever adopted it.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let state = stat.rsplit(')').next()?.split_whitespace().next()?;
+                Some(state != "Z")
+            })
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running() {
+        assert!(
+            Instant::now() < deadline,
+            "the registry (pid {pid}) still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("imagenest-quickstart"))
+        .collect();
+    assert!(left.is_empty(), "the stop line left {left:?}");
+}
+
+#[test]
 fn quickstart_interrupted_mid_apply_stops_everything_and_cleans_up() {
     require_terraform();
     let provider = provider_bin();

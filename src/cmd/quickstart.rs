@@ -359,22 +359,21 @@ fn print_keep(
     );
     println!("  data dir     {}", registry.data_dir.display());
     println!("  admin token  {}/admin-token", registry.data_dir.display());
-    println!("\n  Talk to it as the vendor `{VENDOR}`:");
-    println!("    export IMAGENEST_ENDPOINT={}", registry.endpoint);
-    println!("    export IMAGENEST_TOKEN={vendor_token}");
-    println!("    imagenest package list");
-    println!("    imagenest service show {SERVICE}");
-    println!("\n  Change the Terraform configuration and apply again:");
-    println!(
-        "    cd {} && export TF_CLI_CONFIG_FILE={} TF_VAR_source_image_id={}",
-        tf.dir.display(),
+    let env = format!(
+        "IMAGENEST_ENDPOINT={} IMAGENEST_TOKEN={vendor_token} TF_CLI_CONFIG_FILE={} TF_VAR_source_image_id={}",
+        registry.endpoint,
         tf.cli_config.display(),
         tf.source_image
     );
-    println!("    terraform plan");
+    println!("\n  Talk to it as the vendor `{VENDOR}` (export once per shell):");
+    println!("    export {env}");
+    println!("    imagenest package list");
+    println!("    imagenest service show {SERVICE}");
+    println!("\n  Change the Terraform configuration and apply again:");
+    println!("    cd {} && terraform plan", tf.dir.display());
     println!("\n  Stop and clean up:");
     println!(
-        "    (cd {} && terraform destroy -auto-approve); kill {}; rm -rf {}",
+        "    (cd {} && env {env} terraform destroy -auto-approve); kill {}; rm -rf {}",
         tf.dir.display(),
         registry.pid(),
         work.display()

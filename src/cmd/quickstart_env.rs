@@ -270,10 +270,20 @@ impl Terraform {
                     .with_context(|| format!("cannot copy {}", path.display()))?;
             }
         }
-        let provider_dir = provider
+        let provider = provider
             .canonicalize()
             .with_context(|| format!("cannot find {}", provider.display()))?;
-        let provider_dir = provider_dir.parent().context("provider directory")?;
+        // dev_overrides finds the provider by its file name: link a renamed binary under it.
+        let provider = if provider.file_name().is_some_and(|n| n == PROVIDER_BIN) {
+            provider
+        } else {
+            let linked = work.join("provider").join(PROVIDER_BIN);
+            std::fs::create_dir_all(work.join("provider"))?;
+            std::os::unix::fs::symlink(&provider, &linked)
+                .with_context(|| format!("cannot link {}", linked.display()))?;
+            linked
+        };
+        let provider_dir = provider.parent().context("provider directory")?;
         let cli_config = work.join("terraform.tfrc");
         std::fs::write(&cli_config, cli_config_text(provider_dir))
             .with_context(|| format!("cannot write {}", cli_config.display()))?;

@@ -45,6 +45,7 @@ pub enum Command {
     },
     /// Revoke a token by ID.
     Revoke {
+        /// Token ID (tok-…, as `imagenest token list` shows it), not the secret.
         id: String,
         #[command(flatten)]
         registry: RegistryArgs,

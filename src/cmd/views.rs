@@ -17,6 +17,7 @@ pub enum PackageCommand {
     },
     /// Show one package (by ID, name or owner/name).
     Show {
+        /// Package ID (pkg-…), name, or owner/name.
         package: String,
         #[command(flatten)]
         registry: RegistryArgs,
@@ -30,6 +31,7 @@ pub enum PackageCommand {
 pub enum VersionCommand {
     /// List the versions of a package.
     List {
+        /// Package ID (pkg-…), name, or owner/name.
         package: String,
         #[command(flatten)]
         registry: RegistryArgs,
@@ -39,6 +41,7 @@ pub enum VersionCommand {
     },
     /// Show one version by ID.
     Show {
+        /// Version ID (ver-…).
         version: String,
         #[command(flatten)]
         registry: RegistryArgs,
@@ -60,6 +63,7 @@ pub enum ServiceCommand {
     },
     /// Show one service (by ID, name or owner/name).
     Show {
+        /// Service ID (svc-…), name, or owner/name.
         service: String,
         #[command(flatten)]
         registry: RegistryArgs,
