@@ -387,6 +387,51 @@ fn create_before_destroy_keeps_the_adopted_distribution() {
     tf.destroy();
 }
 
+/// A create that runs out of time fails saying the registry keeps copying; the next plan
+/// (a replacement: Terraform taints the object) lists the copy as still in progress, and the
+/// next apply waits for that same copy instead of starting another.
+#[test]
+fn timed_out_create_finishes_without_copying_again() {
+    let reg = Registry::start();
+    assert!(
+        reg.has_sim_cloud(),
+        "imagenest serve did not start its embedded sim cloud (no sim-cloud.json)"
+    );
+    let tf = Tf::new(&reg.endpoint, &reg.token);
+    // 16 GiB at the sim's 2 GiB/s: about 8 s for the delivery copy and 8 s for the region.
+    let image = reg.source_image_sized("cn-hangzhou", 16);
+    let config = waiting_config(&image, r#"["ap-southeast-1"]"#, "");
+    tf.config(&config.replace("create = \"5m\"", "create = \"1s\""));
+    let out = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Error: Distribution timed out",
+        "Still distributing after 1s",
+        "The registry keeps copying and the next apply waits for the same copies again",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in:\n{out}");
+    }
+    tf.config(&config);
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "imagenest_distribution.v1 is tainted, so must be replaced",
+        "Still copying (the apply waits for them): ap-southeast-1.",
+    ] {
+        assert!(flat.contains(want), "no {want:?} in the plan:\n{plan}");
+    }
+    tf.apply();
+    tf.assert_no_changes();
+    let copies = reg.sim_images("ap-southeast-1");
+    assert_eq!(
+        copies.len(),
+        1,
+        "one copy in ap-southeast-1, not two: {copies:?}"
+    );
+    tf.destroy();
+}
+
 /// Adding a region that fails: the update is not tainted; the apply fails naming the region
 /// and the cloud's message, the state keeps the region that worked, the next plan shows the
 /// failed region as one to add, and once the outage is over only that region is copied.

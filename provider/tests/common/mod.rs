@@ -226,6 +226,22 @@ impl Registry {
             .to_string()
     }
 
+    /// The embedded sim cloud's images in `region`, marketplace images left out.
+    pub fn sim_images(&self, region: &str) -> Vec<serde_json::Value> {
+        let out = Command::new(imagenest_bin())
+            .args(["sim-cloud", "image", "list", "--output", "json"])
+            .args(["--region", region, "--data-dir"])
+            .arg(self.data_dir())
+            .output()
+            .expect("run imagenest sim-cloud image list");
+        assert!(
+            out.status.success(),
+            "listing sim images failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("image list JSON")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
