@@ -131,6 +131,32 @@ async fn the_whole_api_through_the_client() {
         VersionStatus::Published
     );
 
+    // A package name where the ID belongs: the error names the field and the ID to write.
+    let err = acme
+        .create_service(&NewService {
+            name: "acme_app".into(),
+            visibility: Visibility::Private,
+            whitelist: Default::default(),
+            image_associations: BTreeMap::from([(
+                "centos_7".to_string(),
+                Association {
+                    package_id: "acme_base".into(),
+                    version: "latest".into(),
+                },
+            )]),
+        })
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::Api { field, message, .. } => {
+            assert_eq!(
+                field.as_deref(),
+                Some("image_associations.centos_7.package_id")
+            );
+            assert!(message.contains(&p.id), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     let s = acme
         .create_service(&NewService {
             name: "acme_app".into(),

@@ -37,13 +37,21 @@ async fn check_associations(
         let p = match st.store.package(&a.package_id).await {
             Ok(p) if p.owner == owner => p,
             Ok(_) | Err(StoreError::NotFound) => {
-                return Err(ApiError::invalid(
-                    field,
-                    format!(
-                        "package `{}` not found among the packages of account `{owner}`",
+                // A name where the ID belongs is the common slip: say which ID to write.
+                let name = a.package_id.rsplit('/').next().unwrap_or(&a.package_id);
+                let message = match st.store.package_by_owner_name(owner, name).await {
+                    Ok(p) => format!(
+                        "`{}` is a package name; associations take the package ID: `{}`",
+                        a.package_id, p.id
+                    ),
+                    Err(StoreError::NotFound) => format!(
+                        "no package with ID `{}` among the packages of account `{owner}` \
+                         (associations take a package ID, pkg-…; `imagenest package list` shows them)",
                         a.package_id
                     ),
-                ));
+                    Err(e) => return Err(e.into()),
+                };
+                return Err(ApiError::invalid(field, message));
             }
             Err(e) => return Err(e.into()),
         };
