@@ -252,3 +252,33 @@ async fn registry_commands_end_to_end() {
     assert!(status.success(), "{status:?}");
     let _ = Serve::admin_token;
 }
+
+#[test]
+fn an_unreachable_database_fails_at_once_with_the_servers_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://imagenest@127.0.0.1:{port}/imagenest");
+    let out = run(&[
+        "serve",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--database-url") && err.contains("Connection refused"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("Connection refused").count(),
+        1,
+        "the cause once: {err}"
+    );
+}

@@ -38,10 +38,17 @@ pub enum StoreError {
     /// The row's revision is not the one the caller expected (`If-Match`).
     #[error("revision {expected} does not match current revision {actual}")]
     RevisionMismatch { expected: i64, actual: i64 },
+    /// The cause is in the message, not in `source()`, so `{:#}` chains do not repeat it.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {
@@ -118,7 +125,26 @@ impl Store {
                     .await?
             }
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?
+                // One direct connection first: a wrong host, password or database name then
+                // fails at once with the server's own reason, not as a pool timeout 30 s later.
+                use sqlx::Connection;
+                let probe = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    sqlx::AnyConnection::connect_with(&options),
+                )
+                .await
+                .map_err(|_| {
+                    sqlx::Error::Configuration(
+                        "no answer from the PostgreSQL server within 10 s (check host and port)"
+                            .into(),
+                    )
+                })??;
+                probe.close().await?;
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?
             }
         };
         let store = Store {
