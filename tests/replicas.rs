@@ -34,10 +34,10 @@ impl Drop for Proc {
 async fn wait_for_file(path: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if !s.trim().is_empty() {
-                return s.trim().to_string();
-            }
+        if let Ok(s) = std::fs::read_to_string(path)
+            && !s.trim().is_empty()
+        {
+            return s.trim().to_string();
         }
         assert!(
             Instant::now() < deadline,
@@ -68,7 +68,10 @@ async fn start_registry(dir: &Path, db: &str, sim: &str, key: &(String, String))
         .env("IMAGENEST_DATABASE_URL", db)
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &key.0)
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &key.1)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("REPLICAS_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -212,10 +215,32 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
                 break;
             }
             assert_ne!(d.status, DistributionStatus::Failed, "{d:#?}");
-            assert!(
-                Instant::now() < deadline,
-                "distribution {v} did not complete after replica A died: {d:#?}"
-            );
+            if Instant::now() >= deadline {
+                // What the engine sees: leases, back-off and attempts of every unfinished row.
+                let rows = sqlx::query(
+                    "SELECT version_id || ' ' || region || ' ' || status || ' owner=' || COALESCE(lease_owner, '-')
+                        || ' until=' || CAST(lease_until AS TEXT) || ' next=' || CAST(next_attempt_at AS TEXT)
+                        || ' attempts=' || CAST(attempts AS TEXT) || ' error=' || COALESCE(error, '-') AS line
+                     FROM region_copies WHERE status <> 'available' ORDER BY region",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                let rows: Vec<String> = rows.iter().map(|r| r.get("line")).collect();
+                let sessions = sqlx::query(
+                    "SELECT CAST(a.pid AS TEXT) || ' ' || COALESCE(a.state, '-') || ' wait=' || COALESCE(a.wait_event, '-')
+                        || ' locks=' || COALESCE((SELECT string_agg(l.locktype || ':' || CAST(l.granted AS TEXT), ',') FROM pg_locks l WHERE l.pid = a.pid AND l.locktype IN ('advisory', 'transactionid', 'tuple')), '-')
+                        || ' query=' || LEFT(COALESCE(a.query, '-'), 80) AS line
+                     FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                let sessions: Vec<String> = sessions.iter().map(|r| r.get("line")).collect();
+                panic!(
+                    "distribution {v} did not complete after replica A died: {d:#?}\nrows: {rows:#?}\nsessions: {sessions:#?}"
+                );
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -236,8 +261,9 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
     }
     assert_eq!(seen.len(), versions.len() * targets.len());
 
-    // The sim saw at most five copies in progress (running or queued) per region, and the
-    // source region, where all ten delivery copies were wanted at once, used all five.
+    // The sim saw at most five copies in progress (running or queued) per region. (The race this
+    // guards against is rare here, since one replica tends to claim all of a region's rows at
+    // once; registry/tests/store.rs reserves from two stores at the same moment.)
     let stats: serde_json::Value = reqwest::get(format!("{sim}/_sim/copies"))
         .await
         .unwrap()
@@ -251,5 +277,4 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
             "{region} had {peak} copies in progress at once: {stats}"
         );
     }
-    assert_eq!(peaks["cn-hangzhou"], 5, "{stats}");
 }

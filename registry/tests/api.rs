@@ -424,7 +424,7 @@ async fn malformed_oversized_and_wrong_type_bodies() {
     let send = |body: Vec<u8>, ctype: &'static str| {
         let req = http
             .post(format!("{}/v1/packages", w.reg.url))
-            .bearer_auth(&w.acme.token.clone().unwrap())
+            .bearer_auth(w.acme.token.clone().unwrap())
             .header("content-type", ctype)
             .body(body);
         async move {

@@ -26,6 +26,12 @@ pub(super) async fn handle<D: Driver>(sh: &Shared<D>, mut job: CopyJob) {
     };
     if let Err(e) = result {
         tracing::warn!(version_id = %job.version_id, region = %job.region, error = %e, "engine step could not be recorded");
+        // Give the row back (lease renewals would keep it ours, unworked): a later claim
+        // resumes from what the store holds, as after a crash.
+        let row = [(job.version_id.clone(), job.region.clone())];
+        if let Err(e) = sh.state.store.release_copies(sh.owner(), &row).await {
+            tracing::warn!(version_id = %job.version_id, region = %job.region, error = %e, "cannot give back the region copy; its lease runs out when this registry stops");
+        }
     }
     sh.state.invalidate();
 }
@@ -267,17 +273,16 @@ async fn learn_size<D: Driver>(sh: &Shared<D>, job: &mut CopyJob) {
         .driver
         .describe_images(source_region, std::slice::from_ref(source_image_id))
         .await
+        && let Some(state) = states.iter().find(|s| s.image_id == *source_image_id)
     {
-        if let Some(state) = states.iter().find(|s| s.image_id == *source_image_id) {
-            job.size_gib = state.size_gib as i64;
-            if let Err(e) = sh
-                .state
-                .store
-                .set_source_size(&job.version_id, job.size_gib)
-                .await
-            {
-                tracing::debug!(error = %e, "cannot record the source image size");
-            }
+        job.size_gib = state.size_gib as i64;
+        if let Err(e) = sh
+            .state
+            .store
+            .set_source_size(&job.version_id, job.size_gib)
+            .await
+        {
+            tracing::debug!(error = %e, "cannot record the source image size");
         }
     }
 }
@@ -434,13 +439,13 @@ impl Pace {
     }
 
     fn observe(&mut self, progress: u8) {
-        if let Some((at, p0)) = self.first {
-            if progress > p0 {
-                let rate = f64::from(progress - p0) / at.elapsed().as_secs_f64().max(1e-3);
-                self.estimate = Some(std::time::Duration::from_secs_f64(
-                    f64::from(100 - progress.min(100)) / rate,
-                ));
-            }
+        if let Some((at, p0)) = self.first
+            && progress > p0
+        {
+            let rate = f64::from(progress - p0) / at.elapsed().as_secs_f64().max(1e-3);
+            self.estimate = Some(std::time::Duration::from_secs_f64(
+                f64::from(100 - progress.min(100)) / rate,
+            ));
         }
     }
 

@@ -208,6 +208,7 @@ async fn run<D: Driver + 'static>(sh: Arc<Shared<D>>, mut stop: watch::Receiver<
                 .await
             {
                 Ok(jobs) => {
+                    let mut busy = Vec::new();
                     for job in jobs {
                         let key = (job.version_id.clone(), job.region.clone());
                         if sh
@@ -225,7 +226,17 @@ async fn run<D: Driver + 'static>(sh: Arc<Shared<D>>, mut stop: watch::Receiver<
                                     .unwrap_or_else(|e| e.into_inner())
                                     .remove(&key);
                             });
+                        } else {
+                            busy.push(key);
                         }
+                    }
+                    // Rows whose earlier task released them a moment ago but has not ended yet
+                    // (or whose lease ran out while it worked): no task works this claim, and
+                    // renewals would keep it ours forever. Give it back; a later claim works it.
+                    if !busy.is_empty()
+                        && let Err(e) = store.release_copies(&sh.config.owner, &busy).await
+                    {
+                        tracing::warn!(error = %e, "cannot give back region copies still in flight");
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot claim region copies"),

@@ -209,6 +209,23 @@ impl Store {
         rows.iter().map(job_from_row).collect()
     }
 
+    /// Gives back region copies `owner` claimed but does not work on (`(version_id, region)`).
+    pub async fn release_copies(&self, owner: &str, rows: &[(String, String)]) -> Result<()> {
+        let mut w = self.begin_write().await?;
+        for (version_id, region) in rows {
+            sqlx::query(
+                "UPDATE region_copies SET lease_owner = NULL, lease_until = 0
+                 WHERE version_id = $1 AND region = $2 AND lease_owner = $3",
+            )
+            .bind(version_id)
+            .bind(region)
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.commit().await
+    }
+
     /// Records the size of a version's source image.
     pub async fn set_source_size(&self, version_id: &str, size_gib: i64) -> Result<()> {
         let mut w = self.begin_write().await?;
@@ -305,10 +322,10 @@ impl Store {
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
-        if n == 1 {
-            if let Some(c) = &how.cleanup {
-                insert_cleanup(&mut w, c).await?;
-            }
+        if n == 1
+            && let Some(c) = &how.cleanup
+        {
+            insert_cleanup(&mut w, c).await?;
         }
         w.commit().await?;
         Ok(n == 1)
