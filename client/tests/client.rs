@@ -94,6 +94,13 @@ async fn the_whole_api_through_the_client() {
         .unwrap();
     assert_eq!(v.description, "first");
     assert_eq!(acme.all_versions(&p.id).await.unwrap().len(), 1);
+    // Not distributed anywhere yet: 404 saying how to distribute it, not an empty "failed".
+    let err = acme.distribution(&v.id).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert!(
+        err.to_string().contains("not distributed to any region"),
+        "{err}"
+    );
     let d = acme
         .set_distribution_regions(&v.id, &["cn-beijing".to_string()])
         .await

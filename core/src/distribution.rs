@@ -94,19 +94,25 @@ pub enum DistributionStatus {
 impl DistributionStatus {
     /// Derives the overall status: distributing while any target region is unsettled; else
     /// available when every target region is, partially available when some are, failed when none.
-    /// Regions being deleted are no longer targets and do not count.
+    /// Regions being deleted are no longer targets and do not count, except that a distribution
+    /// with nothing but copies being deleted is still distributing (its work is in flight).
     pub fn of<'a>(regions: impl IntoIterator<Item = &'a RegionStatus>) -> DistributionStatus {
         let (mut targets, mut available, mut unsettled) = (0, 0, 0);
+        let mut deleting = false;
         for s in regions {
             match s {
-                RegionStatus::Deleting => continue,
+                RegionStatus::Deleting => {
+                    // Only copies being deleted: work is still in flight, nothing failed.
+                    deleting = true;
+                    continue;
+                }
                 RegionStatus::Pending | RegionStatus::Copying => unsettled += 1,
                 RegionStatus::Available => available += 1,
                 RegionStatus::Failed => {}
             }
             targets += 1;
         }
-        if unsettled > 0 {
+        if unsettled > 0 || (targets == 0 && deleting) {
             DistributionStatus::Distributing
         } else if available == targets && targets > 0 {
             DistributionStatus::Available
@@ -227,6 +233,7 @@ mod tests {
             (&[Failed, Failed], DistributionStatus::Failed),
             (&[Available, Deleting], DistributionStatus::Available),
             (&[Failed, Deleting], DistributionStatus::Failed),
+            (&[Deleting, Deleting], DistributionStatus::Distributing),
             (&[], DistributionStatus::Failed),
         ];
         for (regions, want) in cases {

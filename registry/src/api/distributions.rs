@@ -14,14 +14,25 @@ use crate::{auth::Caller, error::ApiError, extract::Json, state::AppState};
 
 /// Read a version's distribution: overall status and every region's copy.
 #[utoipa::path(get, path = "/v1/versions/{id}/distribution", tag = "distributions", params(("id" = String, Path, description = "Version ID")),
-    responses((status = 200, description = "The distribution", body = Distribution)))]
+    responses((status = 200, description = "The distribution", body = Distribution),
+              (status = 404, description = "No such version, or it is not distributed to any region", body = imagenest_core::api::ErrorBody)))]
 pub async fn get(
     State(st): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Distribution>, ApiError> {
     let (v, _) = lookup::version(&st, &caller, &id, Intent::Read).await?;
-    Ok(axum::Json(st.store.distribution(&v.id).await?))
+    let d = st.store.distribution(&v.id).await?;
+    // No target region and no copy left: there is no distribution to describe (an empty one
+    // would have to claim a status, and none of them is true).
+    if d.regions.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "version `{}` is not distributed to any region; PUT /v1/versions/{}/distribution \
+                 with the target regions to distribute it",
+            v.name, v.id
+        )));
+    }
+    Ok(axum::Json(d))
 }
 
 /// Set the target regions (`["all"]` for every region). Publishes a draft first. New regions are
