@@ -645,8 +645,10 @@ fn sharing_failed(job: &CopyJob, e: &CloudError) -> String {
     } else {
         "fix the cause the cloud names".to_string()
     };
+    let cause = e.to_string();
     format!(
-        "sharing failed: {e}. To fix: {fix}; sharing is tried again after a change to a service using the package, or on `imagenest distribution retry`"
+        "sharing failed: {}. To fix: {fix}; sharing is tried again after a change to a service using the package, or on `imagenest distribution retry`",
+        cause.trim_end_matches('.')
     )
 }
 
