@@ -309,3 +309,147 @@ async fn unreachable_and_invalid_endpoints_fail_clearly() {
         "{err}"
     );
 }
+
+/// Every list pages, and a second vendor can neither read nor change anything of acme's: each
+/// object answers 404 as if it did not exist, lists leave it out, token lists hold only its own.
+#[tokio::test]
+async fn lists_page_and_other_vendors_see_nothing() {
+    let reg = TestRegistry::start(Backend::Sqlite).await;
+    let acme = Client::new(&reg.url, Some(&reg.token("acme", Role::Vendor).await)).unwrap();
+    let globex = Client::new(&reg.url, Some(&reg.token("globex", Role::Vendor).await)).unwrap();
+    let p = acme
+        .create_package(&new_package("acme_base"))
+        .await
+        .unwrap();
+    let mut versions = Vec::new();
+    let mut services = Vec::new();
+    for i in 0..5 {
+        versions.push(
+            acme.create_version(
+                &p.id,
+                &NewVersion {
+                    name: format!("v_{i}"),
+                    description: String::new(),
+                    image: ImageSource::Custom {
+                        region: "cn-hangzhou".into(),
+                        image_id: format!("m-src{i}"),
+                    },
+                },
+            )
+            .await
+            .unwrap(),
+        );
+        services.push(
+            acme.create_service(&NewService {
+                name: format!("app_{i}"),
+                visibility: Visibility::Private,
+                whitelist: ["cust1".to_string()].into(),
+                image_associations: BTreeMap::from([(
+                    format!("lit_{i}"),
+                    Association {
+                        package_id: p.id.clone(),
+                        version: "latest".into(),
+                    },
+                )]),
+            })
+            .await
+            .unwrap(),
+        );
+    }
+
+    // Pages of two: every object exactly once, in three pages.
+    let mut page = PageRequest {
+        limit: Some(2),
+        page_token: None,
+    };
+    let (mut seen, mut pages) = (Vec::new(), 0);
+    loop {
+        let got = acme.list_versions(&p.id, &page).await.unwrap();
+        pages += 1;
+        seen.extend(got.items.into_iter().map(|v| v.id));
+        match got.next_page_token {
+            Some(t) => page.page_token = Some(t),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut want: Vec<_> = versions.iter().map(|v| v.id.clone()).collect();
+    want.sort();
+    assert_eq!((seen, pages), (want, 3));
+    let mut page = PageRequest {
+        limit: Some(2),
+        page_token: None,
+    };
+    let (mut seen, mut pages) = (Vec::new(), 0);
+    loop {
+        let got = acme.list_services(&page).await.unwrap();
+        pages += 1;
+        seen.extend(got.items.into_iter().map(|s| s.id));
+        match got.next_page_token {
+            Some(t) => page.page_token = Some(t),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut want: Vec<_> = services.iter().map(|s| s.id.clone()).collect();
+    want.sort();
+    assert_eq!((seen, pages), (want, 3));
+
+    // globex: 404 for every object of acme's, by ID and by name, reads and writes alike.
+    let s = &services[0];
+    let v = &versions[0];
+    let not_found = |r: Result<(), ClientError>, what: &str| match r {
+        Err(e) if e.is_not_found() => {}
+        other => panic!("{what}: expected 404, got {other:?}"),
+    };
+    not_found(globex.package(&p.id).await.map(drop), "package by ID");
+    not_found(
+        globex.package("acme/acme_base").await.map(drop),
+        "package by owner/name",
+    );
+    not_found(
+        globex
+            .list_versions(&p.id, &PageRequest::default())
+            .await
+            .map(drop),
+        "versions",
+    );
+    not_found(globex.version(&v.id).await.map(drop), "version");
+    not_found(globex.publish_version(&v.id).await.map(drop), "publish");
+    not_found(globex.delete_version(&v.id).await, "delete version");
+    not_found(globex.service(&s.id).await.map(drop), "service");
+    not_found(
+        globex.service("acme/app_0").await.map(drop),
+        "service by owner/name",
+    );
+    not_found(globex.image_map(&s.id).await.map(drop), "image map");
+    not_found(
+        globex
+            .update_service(
+                &s.id,
+                &ServiceUpdate {
+                    visibility: Some(Visibility::Public),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map(drop),
+        "update service",
+    );
+    not_found(globex.delete_service(&s.id).await, "delete service");
+    not_found(globex.delete_package(&p.id).await, "delete package");
+    assert!(globex.all_packages().await.unwrap().is_empty());
+    assert!(globex.all_services().await.unwrap().is_empty());
+    let tokens = globex.list_tokens().await.unwrap();
+    assert!(
+        !tokens.is_empty() && tokens.iter().all(|t| t.account == "globex"),
+        "a vendor lists only its own tokens: {tokens:?}"
+    );
+    // And nothing changed for acme.
+    assert_eq!(
+        acme.service(&s.id).await.unwrap().visibility,
+        Visibility::Private
+    );
+    assert_eq!(acme.all_versions(&p.id).await.unwrap().len(), 5);
+}
