@@ -282,3 +282,37 @@ fn an_unreachable_database_fails_at_once_with_the_servers_reason() {
         "the cause once: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_serve_gracefully_and_a_restart_finds_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut reg = common::serve(dir.path(), &[]).await;
+    let out = run(&[
+        "token",
+        "create",
+        "--account",
+        "acme",
+        "--role",
+        "vendor",
+        "--data-dir",
+        d,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(reg.child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = reg.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGINT");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    // The same data dir serves again, with the token made before the stop.
+    let _again = common::serve(dir.path(), &[]).await;
+    let out = run(&["token", "list", "--output", "json", "--data-dir", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"acme\""), "{}", stdout(&out));
+}
