@@ -15,8 +15,14 @@ pub(crate) const MAX_ALIAS_DEPTH: usize = 16;
 pub(crate) struct Def<'t> {
     /// The anchored node itself.
     pub node: Node,
-    /// `ImageId` and `Type` values and aliases inside it, with paths relative to it.
-    pub inner: Vec<(Vec<Key<'t>>, Node)>,
+    /// `ImageId` and `Type` values and aliases inside it, with paths relative to it and, for
+    /// an anchored sequence, the item they are in (0 otherwise).
+    pub inner: Vec<(Vec<Key<'t>>, Node, usize)>,
+    /// The keys of the anchored mapping (item 0), or of each mapping item of an anchored
+    /// sequence: what a merge of it supplies.
+    pub keys: Vec<(usize, Key<'t>)>,
+    /// Items of an anchored sequence seen so far.
+    items: usize,
 }
 
 /// Anchors seen so far in a document.
@@ -24,9 +30,12 @@ pub(crate) struct Def<'t> {
 pub(crate) struct Anchors<'t> {
     /// An anchor whose node is the next one reported.
     pending: Option<&'t str>,
-    /// Anchored collections still open: (name, length of the anchored node's path).
-    open: Vec<(&'t str, usize)>,
-    defs: HashMap<&'t str, Def<'t>>,
+    /// Anchored collections still open: (index in `defs`, length of the anchored node's path).
+    open: Vec<(usize, usize)>,
+    /// Every anchored node, in document order (a name may be anchored again).
+    defs: Vec<Def<'t>>,
+    /// The latest definition of each name.
+    names: HashMap<&'t str, usize>,
 }
 
 impl<'t> Anchors<'t> {
@@ -40,10 +49,11 @@ impl<'t> Anchors<'t> {
         self.pending = None;
         self.open.clear();
         self.defs.clear();
+        self.names.clear();
     }
 
     pub fn get(&self, name: &str) -> Option<&Def<'t>> {
-        self.defs.get(name)
+        self.names.get(name).and_then(|&i| self.defs.get(i))
     }
 
     /// Sees every node in document order (aliases expanded or not).
@@ -57,23 +67,37 @@ impl<'t> Anchors<'t> {
         }
         let wanted = node.kind == NodeKind::Alias
             || path.last().is_some_and(|k| k.is("ImageId") || k.is("Type"));
-        if wanted {
-            for &(name, depth) in &self.open {
-                if let Some(def) = self.defs.get_mut(name) {
-                    def.inner.push((path[depth..].to_vec(), node.clone()));
+        for &(i, depth) in &self.open {
+            let Some(def) = self.defs.get_mut(i) else {
+                continue;
+            };
+            let seq = def.node.kind == NodeKind::Sequence;
+            if path.len() == depth + 1 {
+                if seq {
+                    def.items += 1;
+                } else {
+                    def.keys.push((0, path[depth].clone()));
                 }
+            } else if seq && path.len() == depth + 2 {
+                def.keys
+                    .push((def.items.saturating_sub(1), path[depth + 1].clone()));
+            }
+            if wanted {
+                let item = if seq { def.items.saturating_sub(1) } else { 0 };
+                def.inner.push((path[depth..].to_vec(), node.clone(), item));
             }
         }
         if let Some(name) = self.pending.take() {
-            self.defs.insert(
-                name,
-                Def {
-                    node: node.clone(),
-                    inner: Vec::new(),
-                },
-            );
+            let i = self.defs.len();
+            self.defs.push(Def {
+                node: node.clone(),
+                inner: Vec::new(),
+                keys: Vec::new(),
+                items: 0,
+            });
+            self.names.insert(name, i);
             if matches!(node.kind, NodeKind::Mapping | NodeKind::Sequence) {
-                self.open.push((name, path.len()));
+                self.open.push((i, path.len()));
             }
         }
     }

@@ -85,6 +85,8 @@ pub(crate) struct TreeSites<'t> {
     merge_sources: usize,
     /// Alias expansions started at a written alias so far.
     batches: usize,
+    /// Keys supplied by the merges of each mapping so far (by where the mapping starts).
+    merge_supplied: HashMap<usize, Vec<String>>,
     /// Candidates of the current resource start here (merges are settled when it ends).
     resource_first: usize,
     /// Some node arrived through an alias.
@@ -126,6 +128,7 @@ impl<'t> TreeSites<'t> {
             merge_ctx: None,
             merge_sources: 0,
             batches: 0,
+            merge_supplied: HashMap::new(),
             resource_first: 0,
             any_alias: false,
             expanded: 0,
@@ -500,6 +503,7 @@ impl<'t> TreeSites<'t> {
             return;
         }
         let inner = def.inner.clone();
+        let def_keys = def.keys.clone();
         let def_is_seq = def.node.kind == NodeKind::Sequence;
         self.any_alias = true;
         self.batches += usize::from(self.alias_depth == 0);
@@ -509,15 +513,50 @@ impl<'t> TreeSites<'t> {
         self.any_merged |= merge;
         self.merge_sources += usize::from(top_merge);
         let source = self.merge_sources;
+        let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
         if top_merge {
-            let start = self.starts.get(base.len()).copied().unwrap_or(usize::MAX);
             self.merge_ctx = Some((start, base.len(), source));
         }
         // `<<: *list` merges each mapping of the list: its items' keys land in the mapping.
         let seq = merge && def_is_seq;
-        for (rel, n) in inner {
+        // A key that an earlier merge source (or list item) supplied is not supplied again.
+        let mut supplied = if top_merge {
+            std::mem::take(self.merge_supplied.entry(start).or_default())
+        } else {
+            Vec::new()
+        };
+        let mut item_done = 0;
+        let supply = |supplied: &mut Vec<String>, item: usize| {
+            for (i, k) in &def_keys {
+                if *i == item {
+                    if let Some(k) = k.as_str() {
+                        supplied.push(k.to_string());
+                    }
+                }
+            }
+        };
+        for (rel, n, item) in inner {
+            if top_merge {
+                while item_done < item {
+                    supply(&mut supplied, item_done);
+                    item_done += 1;
+                }
+                let first = if seq { rel.get(1) } else { rel.first() };
+                if first
+                    .and_then(Key::as_str)
+                    .is_some_and(|k| supplied.iter().any(|s| s == k))
+                {
+                    continue;
+                }
+            }
             let mut full = base.to_vec();
             match rel.split_first() {
+                // An item that is an alias merges what it names; other items hold nothing
+                // that a merge can use (a mapping item's keys come as longer paths).
+                Some((Key::Index, [])) if seq && n.kind == NodeKind::Alias => {
+                    full.push(Key::Str(std::borrow::Cow::Borrowed("<<")));
+                }
+                Some((Key::Index, [])) if seq => continue,
                 Some((Key::Index, rest)) if seq => full.extend(rest.iter().cloned()),
                 _ => full.extend(rel),
             }
@@ -525,6 +564,12 @@ impl<'t> TreeSites<'t> {
         }
         if top_merge {
             self.merge_ctx = None;
+            let last = def_keys.iter().map(|(i, _)| *i).max().unwrap_or(0);
+            while item_done <= last {
+                supply(&mut supplied, item_done);
+                item_done += 1;
+            }
+            self.merge_supplied.insert(start, supplied);
         }
         self.merging -= usize::from(merge);
         self.alias_depth -= 1;
@@ -564,6 +609,7 @@ impl<'t> TreeSites<'t> {
             self.candidates.extend(keep);
         }
         self.written.clear();
+        self.merge_supplied.clear();
         self.resource_first = self.candidates.len();
     }
 

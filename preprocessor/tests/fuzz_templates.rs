@@ -123,10 +123,11 @@ impl W {
                 }
             }
             V::Anchored(v) => {
+                // Anchor names are not reused (an alias refers to the last one written).
                 let n = self.anchors + 1;
+                self.anchors = n;
                 self.out.push_str(&format!("&a{n} "));
                 self.inline(v, indent, flow);
-                self.anchors = self.anchors.max(n);
             }
             V::FlowMap(m, multi) => {
                 self.out.push('{');
