@@ -48,7 +48,7 @@ fn terraform(bytes: usize) -> String {
     let mut i = 0usize;
     while s.len() < bytes {
         let lit = LITERALS[i % LITERALS.len()];
-        let image = if i % 10 == 0 {
+        let image = if i.is_multiple_of(10) {
             "var.image_id".to_string()
         } else {
             format!("\"{lit}\"")

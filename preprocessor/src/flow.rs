@@ -419,10 +419,10 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
                     self.entry_value(q + 1, key, b']')
                 } else {
                     if let Some(node) = k {
-                        if let Some(a) = self.held_anchor.take() {
-                            if self.quiet == 0 {
-                                self.sink.anchor(a);
-                            }
+                        if let Some(a) = self.held_anchor.take()
+                            && self.quiet == 0
+                        {
+                            self.sink.anchor(a);
                         }
                         self.report(&node);
                     }

@@ -96,51 +96,49 @@ pub(crate) fn escape_string(value: &str) -> String {
 /// Classifies the expression `e` (already trimmed).
 pub(crate) fn classify(e: &str) -> Expr {
     let b = e.as_bytes();
-    if b.first() == Some(&b'"') {
-        if let Ok((end, template)) = hcl::string_end(b, 0) {
-            if end == b.len() {
-                let inner = &e[1..e.len() - 1];
-                if !template {
-                    return Expr::String {
-                        value: decode_string(inner),
-                    };
-                }
-                // A whole-string interpolation `"${x}"` says what x is.
-                let single = inner
-                    .strip_prefix("${")
-                    .and_then(|r| r.strip_suffix('}'))
-                    .map(str::trim);
-                let (name, what) = match single.map(classify) {
-                    Some(Expr::NonLiteral { kind, name, .. }) => (name, Some(kind)),
-                    _ => (None, None),
-                };
-                return Expr::NonLiteral {
-                    kind: NonLiteralKind::Interpolation,
-                    name,
-                    inner: what
-                        .map(|k| k.as_str().to_string())
-                        .or(single.map(str::to_string)),
-                };
-            }
+    if b.first() == Some(&b'"')
+        && let Ok((end, template)) = hcl::string_end(b, 0)
+        && end == b.len()
+    {
+        let inner = &e[1..e.len() - 1];
+        if !template {
+            return Expr::String {
+                value: decode_string(inner),
+            };
         }
+        // A whole-string interpolation `"${x}"` says what x is.
+        let single = inner
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+            .map(str::trim);
+        let (name, what) = match single.map(classify) {
+            Some(Expr::NonLiteral { kind, name, .. }) => (name, Some(kind)),
+            _ => (None, None),
+        };
+        return Expr::NonLiteral {
+            kind: NonLiteralKind::Interpolation,
+            name,
+            inner: what
+                .map(|k| k.as_str().to_string())
+                .or(single.map(str::to_string)),
+        };
     }
-    if b.starts_with(b"<<") {
-        if let Ok((content, end)) = hcl::heredoc(b, 0) {
-            if end == b.len() {
-                let text = &e[content.clone()];
-                if !has_template(text) {
-                    return Expr::Heredoc {
-                        value: heredoc_value(text, b.get(2) == Some(&b'-')),
-                        content,
-                    };
-                }
-                return Expr::NonLiteral {
-                    kind: NonLiteralKind::Interpolation,
-                    name: None,
-                    inner: None,
-                };
-            }
+    if b.starts_with(b"<<")
+        && let Ok((content, end)) = hcl::heredoc(b, 0)
+        && end == b.len()
+    {
+        let text = &e[content.clone()];
+        if !has_template(text) {
+            return Expr::Heredoc {
+                value: heredoc_value(text, b.get(2) == Some(&b'-')),
+                content,
+            };
         }
+        return Expr::NonLiteral {
+            kind: NonLiteralKind::Interpolation,
+            name: None,
+            inner: None,
+        };
     }
     if has_top_level(b, b'?') {
         return Expr::NonLiteral {

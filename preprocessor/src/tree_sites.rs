@@ -528,10 +528,10 @@ impl<'t> TreeSites<'t> {
         let mut item_done = 0;
         let supply = |supplied: &mut Vec<String>, item: usize| {
             for (i, k) in &def_keys {
-                if *i == item {
-                    if let Some(k) = k.as_str() {
-                        supplied.push(k.to_string());
-                    }
+                if *i == item
+                    && let Some(k) = k.as_str()
+                {
+                    supplied.push(k.to_string());
                 }
             }
         };
@@ -582,12 +582,12 @@ impl<'t> TreeSites<'t> {
             self.starts.resize(path.len(), usize::MAX);
             self.starts.push(node.span.start);
         }
-        if path.len() >= 3 && path[0].is("Resources") {
-            if let (Some(&parent), Some(k @ Key::Str(_))) =
+        if path.len() >= 3
+            && path[0].is("Resources")
+            && let (Some(&parent), Some(k @ Key::Str(_))) =
                 (self.starts.get(path.len() - 1), path.last())
-            {
-                self.written.push((parent, k.clone()));
-            }
+        {
+            self.written.push((parent, k.clone()));
         }
     }
 
@@ -662,18 +662,19 @@ impl<'t> TreeSites<'t> {
                     _ => None,
                 };
                 let c = &mut self.candidates[idx];
-                if c.mapping.is_none() {
-                    if let Some(first) = first {
-                        c.mapping = Some(Box::new((first, target)));
-                    }
+                if c.mapping.is_none()
+                    && let Some(first) = first
+                {
+                    c.mapping = Some(Box::new((first, target)));
                 }
             } else if path.len() == depth + 2 && path[depth].is("Fn::GetAtt") {
                 // `Fn::GetAtt: [BaseImage, ImageId]`: the first item names the resource.
                 let value = self.scalar_value(node);
-                if let Some(m) = self.candidates[idx].mapping.as_deref_mut() {
-                    if m.0 == "Fn::GetAtt" && m.1.is_none() {
-                        m.1 = value;
-                    }
+                if let Some(m) = self.candidates[idx].mapping.as_deref_mut()
+                    && m.0 == "Fn::GetAtt"
+                    && m.1.is_none()
+                {
+                    m.1 = value;
                 }
             }
         }
@@ -794,13 +795,13 @@ impl<'t> TreeSites<'t> {
                 }
             }
             "Workspace" if path.len() == 2 && matches!(node.kind, NodeKind::Scalar(_)) => {
-                if let Some(name) = path[1].as_str() {
-                    if name.ends_with(".tf") || name.ends_with(".tf.json") {
-                        self.workspace.push(WorkspaceFile {
-                            name: name.to_string(),
-                            node: node.clone(),
-                        });
-                    }
+                if let Some(name) = path[1].as_str()
+                    && (name.ends_with(".tf") || name.ends_with(".tf.json"))
+                {
+                    self.workspace.push(WorkspaceFile {
+                        name: name.to_string(),
+                        node: node.clone(),
+                    });
                 }
             }
             "resource" if self.terraform_json && path[path.len() - 1].is("image_id") => {
@@ -824,10 +825,11 @@ impl<'t> TreeSites<'t> {
             }
             "variable" if self.terraform_json => {
                 let keys: Vec<&str> = path.iter().filter_map(Key::as_str).collect();
-                if keys.len() == 3 && keys[2] == "default" {
-                    if let Some(v) = self.scalar_value(node) {
-                        self.tf_vars.insert(keys[1].to_string(), v);
-                    }
+                if keys.len() == 3
+                    && keys[2] == "default"
+                    && let Some(v) = self.scalar_value(node)
+                {
+                    self.tf_vars.insert(keys[1].to_string(), v);
                 }
             }
             _ => {}

@@ -215,18 +215,18 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     }
 
     fn close_value(&mut self) {
-        if let Some(f) = self.frames.last_mut() {
-            if !f.has_value {
-                f.has_value = true;
-                let at = f.value_pos;
-                let tag = self.pending_tag.take();
-                let node = Node {
-                    kind: NodeKind::Scalar(ScalarStyle::Empty),
-                    span: at..at,
-                    tag,
-                };
-                self.sink.node(&self.path, &node);
-            }
+        if let Some(f) = self.frames.last_mut()
+            && !f.has_value
+        {
+            f.has_value = true;
+            let at = f.value_pos;
+            let tag = self.pending_tag.take();
+            let node = Node {
+                kind: NodeKind::Scalar(ScalarStyle::Empty),
+                span: at..at,
+                tag,
+            };
+            self.sink.node(&self.path, &node);
         }
     }
 
@@ -262,18 +262,18 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
     fn open(&mut self, col: usize, seq: bool, at: usize, key: Key<'a>) -> RawResult<()> {
         self.check_depth(at)?;
         self.root_node(at)?;
-        if let Some(f) = self.frames.last() {
-            if f.has_value {
-                let what = if seq {
-                    "a sequence item"
-                } else {
-                    "a mapping key"
-                };
-                return Err(RawError::new(
-                    at,
-                    format!("{what} is not allowed here; check the indentation"),
-                ));
-            }
+        if let Some(f) = self.frames.last()
+            && f.has_value
+        {
+            let what = if seq {
+                "a sequence item"
+            } else {
+                "a mapping key"
+            };
+            return Err(RawError::new(
+                at,
+                format!("{what} is not allowed here; check the indentation"),
+            ));
         }
         let tag = self.pending_tag.take();
         let kind = if seq {
@@ -366,18 +366,21 @@ impl<'a, S: TreeSink<'a>> Yaml<'a, '_, S> {
                 return Ok(r);
             }
         }
-        if c == b':' && self.ws_or_eol(p + 1) {
-            if let Some(f) = self.frames.last_mut() {
-                if f.indent == col && !f.seq && !f.has_value && f.explicit {
-                    f.explicit = false;
-                    // `: value`, `: key: value` (a compact mapping) or `: - item`.
-                    let q = self.skip_blanks(p + 1);
-                    if self.eol_or_comment(q) {
-                        return Ok(self.next_line(q));
-                    }
-                    return self.inline_node(col + (q - p), q, col as isize);
-                }
+        if c == b':'
+            && self.ws_or_eol(p + 1)
+            && let Some(f) = self.frames.last_mut()
+            && f.indent == col
+            && !f.seq
+            && !f.has_value
+            && f.explicit
+        {
+            f.explicit = false;
+            // `: value`, `: key: value` (a compact mapping) or `: - item`.
+            let q = self.skip_blanks(p + 1);
+            if self.eol_or_comment(q) {
+                return Ok(self.next_line(q));
             }
+            return self.inline_node(col + (q - p), q, col as isize);
         }
         if let Some((key, after)) = self.parse_key(p)? {
             self.pop_to(col, false);

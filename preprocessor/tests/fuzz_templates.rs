@@ -182,7 +182,8 @@ impl W {
                 self.out.push_str(&format!("{pad}{key}: {h}"));
                 self.comment();
                 self.out.push('\n');
-                let extra = if h.contains('2') { 2 } else { 2 };
+                // Two more than the key (which is also what `|2` says).
+                let extra = 2;
                 for l in lines {
                     if l.is_empty() {
                         self.out.push('\n');
@@ -236,10 +237,10 @@ impl W {
 
     fn body(&mut self, indent: usize, v: &V, m: &[(&'static str, V)]) {
         let pad = " ".repeat(indent);
-        if let V::Merge(_) = v {
-            if self.anchors > 0 {
-                self.out.push_str(&format!("{pad}<<: *a{}\n", self.anchors));
-            }
+        if let V::Merge(_) = v
+            && self.anchors > 0
+        {
+            self.out.push_str(&format!("{pad}<<: *a{}\n", self.anchors));
         }
         let mut seen = std::collections::HashSet::new();
         for (k, v) in m {
@@ -331,12 +332,9 @@ proptest! {
         let again = again.unwrap();
         prop_assert_eq!(again.len(), mine.len(), "{}", out);
         for (a, b) in again.iter().zip(&mine) {
-            match (&a.value, &b.value, r.outcomes.get(mine.iter().position(|x| x == b).unwrap())) {
-                (SiteValue::Literal { literal: new }, SiteValue::Literal { literal: old },
-                 Some(imagenest_preprocessor::Outcome::Replaced { .. })) => {
-                    prop_assert_eq!(new, &id(old), "{}", out);
-                }
-                _ => {}
+            if let (SiteValue::Literal { literal: new }, SiteValue::Literal { literal: old },
+                 Some(imagenest_preprocessor::Outcome::Replaced { .. })) = (&a.value, &b.value, r.outcomes.get(mine.iter().position(|x| x == b).unwrap())) {
+                prop_assert_eq!(new, &id(old), "{}", out);
             }
         }
         let reference_out = oracle::sites(&out, Format::RosYaml, &opts.resource_types);

@@ -53,18 +53,19 @@ fn saphyr_scalars(text: &str) -> Result<Vec<(String, String)>, String> {
                 *want_key = true;
             }
         }
-        if !as_key && key_depth == 0 {
-            if let Event::Scalar(v, ..) = &ev {
-                let path = stack
-                    .iter()
-                    .map(|f| match f {
-                        Frame::Map { key, .. } => key.clone().unwrap_or_default(),
-                        Frame::Seq => "[]".to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("/");
-                out.push((path, v.to_string()));
-            }
+        if !as_key
+            && key_depth == 0
+            && let Event::Scalar(v, ..) = &ev
+        {
+            let path = stack
+                .iter()
+                .map(|f| match f {
+                    Frame::Map { key, .. } => key.clone().unwrap_or_default(),
+                    Frame::Seq => "[]".to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((path, v.to_string()));
         }
         let nested_key = as_key || key_depth > 0;
         match ev {
@@ -195,10 +196,10 @@ fn corpus_yaml_scalars_match_saphyr() {
     };
     let mut errors = Vec::new();
     for (name, text) in common::corpus_files(&dir) {
-        if name.starts_with("ros/") {
-            if let Err(e) = compare(&name, &text) {
-                errors.push(e);
-            }
+        if name.starts_with("ros/")
+            && let Err(e) = compare(&name, &text)
+        {
+            errors.push(e);
         }
     }
     assert!(
@@ -322,7 +323,7 @@ fn scalar(s: &str, st: &Style, ind: usize, flow: bool) -> String {
         o
     };
     match st.quote % 4 {
-        _ if s.contains('\n') && !flow && st.quote % 2 == 0 => {
+        _ if s.contains('\n') && !flow && st.quote.is_multiple_of(2) => {
             let pad = " ".repeat(ind + st.indent);
             format!(
                 "|-\n{}",
@@ -454,10 +455,9 @@ proptest! {
         if crlf {
             text = text.replace('\n', "\r\n");
         }
-        if let Err(e) = compare("generated", &text) {
-            if !e.contains("saphyr rejects") {
+        if let Err(e) = compare("generated", &text)
+            && !e.contains("saphyr rejects") {
                 prop_assert!(false, "{e}\n---\n{text}");
             }
-        }
     }
 }

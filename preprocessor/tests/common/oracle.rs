@@ -168,12 +168,13 @@ fn hcl_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String> 
     }
     let mut out = Vec::new();
     for s in body.iter() {
-        if let Structure::Block(b) = s {
-            if b.ident.as_str() == "resource" && b.labels.len() == 2 {
-                let (ty, name) = (label(&b.labels[0]), label(&b.labels[1]));
-                if types.boots_image(&ty) {
-                    walk(&b.body, "", &ty, &name, &mut out, text);
-                }
+        if let Structure::Block(b) = s
+            && b.ident.as_str() == "resource"
+            && b.labels.len() == 2
+        {
+            let (ty, name) = (label(&b.labels[0]), label(&b.labels[1]));
+            if types.boots_image(&ty) {
+                walk(&b.body, "", &ty, &name, &mut out, text);
             }
         }
     }
