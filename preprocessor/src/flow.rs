@@ -124,6 +124,7 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
     ) -> RawResult<(usize, Option<Node>)> {
         let mut p = self.ws(p);
         let mut tag = tag;
+        let start = p;
         if !self.json {
             loop {
                 match self.at(p) {
@@ -153,6 +154,18 @@ impl<'a, 'p, S: TreeSink<'a>> Flow<'a, 'p, S> {
             ));
         }
         let c = self.s[p];
+        if p > start && matches!(c, b',' | b']' | b'}') {
+            // `&a` or `!t` with no content: an empty (null) node that has properties.
+            let node = Node {
+                kind: NodeKind::Scalar(ScalarStyle::Empty),
+                span: p..p,
+                tag,
+            };
+            if emit {
+                self.report(&node);
+            }
+            return Ok((p, Some(node)));
+        }
         if c == b'{' || c == b'[' {
             self.depth += 1;
             if self.depth > MAX_DEPTH {

@@ -477,3 +477,82 @@ proptest! {
         prop_assert_eq!(got, want, "{}", out);
     }
 }
+
+/// Lines of ROS YAML in every shape; random sequences of them are often valid YAML.
+const LINES: &[&str] = &[
+    "Resources:\n",
+    "  Vm:\n",
+    "    Type: ALIYUN::ECS::Instance\n",
+    "    Properties:\n",
+    "      ImageId: centos_7\n",
+    "      ImageId: 'a''b'\n",
+    "      ImageId: \"x\\ty\"\n",
+    "      ImageId: |\n",
+    "        block\n",
+    "      ImageId: >-\n",
+    "      ImageId:\n",
+    "        Ref: X\n",
+    "      ImageId: [a, b]\n",
+    "      ImageId: {Ref: X}\n",
+    "      - ImageId: s\n",
+    "      -\n",
+    "        ImageId: t\n",
+    "      X: &a centos\n",
+    "      ImageId: *a\n",
+    "      <<: *a\n",
+    "      Y: &m {ImageId: m1}\n",
+    "      <<: *m\n",
+    "  # c\n",
+    "\n",
+    "---\n",
+    "      ImageId: multi\n",
+    "        line\n",
+    "      ? ImageId\n",
+    "      : explicit\n",
+    "      ImageId: !Ref X\n",
+    "      ImageId: !!str 5\n",
+    "      ImageId: 5\n",
+    "    Properties: {ImageId: f,\n",
+    "      Z: 1}\n",
+    "  Vm2: *vm\n",
+    "  Vm3: &vm\n",
+    "      ImageId: \"multi\n",
+    "        dq\"\n",
+    "\t\n",
+    "      ImageId: x # c\n",
+    "Resources: !!map\n",
+    "      ImageId: &i2 |-\n",
+    "      ImageId: [*i2]\n",
+    "      <<: [*m, *a]\n",
+    "    Properties: *m\n",
+    "      ImageId: ~\n",
+    "      ImageId: \"\"\n",
+    "...\n",
+    "Workspace:\n",
+    "  main.tf: |\n",
+    "    resource \"alicloud_instance\" \"w\" {\n",
+    "      image_id = \"ws\"\n",
+    "    }\n",
+];
+
+fn line_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(LINES), 0..25).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 100_000_000, ..ProptestConfig::default() })]
+
+    /// Random sequences of template lines: whenever saphyr reads one as YAML, the scanner
+    /// reads it too and finds the same sites (CRLF too).
+    #[test]
+    fn line_soup_agrees_with_saphyr(text in line_soup(), crlf in any::<bool>()) {
+        let text = if crlf { text.replace('\n', "\r\n") } else { text };
+        let opts = ScanOptions::default();
+        let reference = oracle::sites(&text, Format::RosYaml, &opts.resource_types);
+        prop_assume!(reference.is_ok());
+        let reference = reference.unwrap();
+        let mine = scan(&text, Format::RosYaml, &opts);
+        prop_assert!(mine.is_ok(), "scanner rejects valid YAML: {:?}\n{}", mine.err(), text);
+        prop_assert_eq!(oracle::from_scan(&mine.unwrap(), &reference), reference, "{}", text);
+    }
+}

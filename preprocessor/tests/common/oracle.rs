@@ -463,11 +463,22 @@ impl Y {
         out
     }
 
+    /// The value of `key` (the last one, as loaders keep it).
     fn get(&self, key: &str) -> Option<&Y> {
         self.entries()
             .into_iter()
+            .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
+    }
+
+    /// Every value of `key` (duplicates included: the scanner reports a site in each).
+    fn all(&self, key: &str) -> Vec<&Y> {
+        self.entries()
+            .into_iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .collect()
     }
 }
 
@@ -549,7 +560,7 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
         // Where the ImageId scalars of resources that do not boot an image are written: an
         // image site sharing one (through an anchor) cannot be rewritten.
         let mut shared = std::collections::HashSet::new();
-        if let Some(res) = doc.get("Resources") {
+        for res in doc.all("Resources") {
             for (_, r) in res.entries() {
                 let Some(ty) = r.get("Type").and_then(Y::as_str) else {
                     continue;
@@ -557,7 +568,7 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                 if types.boots_image(ty) {
                     continue;
                 }
-                if let Some(props) = r.get("Properties") {
+                for props in r.all("Properties") {
                     let mut found = Vec::new();
                     find_yaml_key(props, &mut Vec::new(), &mut found);
                     for (_, v) in found {
@@ -568,17 +579,16 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                 }
             }
         }
-        if let Some(res) = doc.get("Resources") {
+        for res in doc.all("Resources") {
             for (id, r) in res.entries() {
                 let ty = r.get("Type").and_then(Y::as_str).unwrap_or("");
                 if !types.boots_image(ty) {
                     continue;
                 }
-                let Some(props) = r.get("Properties") else {
-                    continue;
-                };
                 let mut found = Vec::new();
-                find_yaml_key(props, &mut vec!["Properties".to_string()], &mut found);
+                for props in r.all("Properties") {
+                    find_yaml_key(props, &mut vec!["Properties".to_string()], &mut found);
+                }
                 for (property, v) in found {
                     let (literal, line) = match v {
                         Y::Scalar {
@@ -641,7 +651,7 @@ fn yaml_sites(text: &str, types: &ResourceTypes) -> Result<Vec<RefSite>, String>
                 }
             }
         }
-        if let Some(ws) = doc.get("Workspace") {
+        for ws in doc.all("Workspace") {
             for (name, body) in ws.entries() {
                 if let Some(src) = body.as_str() {
                     out.extend(embedded_sites(&name, src, types)?);
