@@ -1,158 +1,219 @@
-//! Provider documentation in the Terraform registry layout, generated from the schemas
-//! and the files under `examples/` (see `tests/docs.rs`, which keeps `docs/provider/` current).
+//! Provider documentation in the Terraform registry layout (`docs/index.md`,
+//! `docs/resources/<name>.md`, `docs/data-sources/<name>.md`), rendered from the JSON of
+//! `terraform providers schema -json` and the files under `examples/`.
+//!
+//! The `provider-docs` binary writes it (see [`REGENERATE`]); `tests/docs.rs` fails when the
+//! committed pages differ from what it would write. Decision: docs/decisions/0008-provider-docs.md.
 
-use crate::framework::ProviderDef;
-use crate::provider::ImagenestProvider;
-use crate::schema::{AttrKind, Attribute, Nesting, Schema};
-use crate::value::Type;
-use std::path::Path;
+mod render;
+mod schema;
+mod terraform;
 
-/// One generated page: a path under `docs/provider/` and its markdown.
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub use schema::{Attribute, Block, BlockType, NestedType, ProviderSchemas, Schema, SchemaJson};
+pub use terraform::schema_json;
+
+/// The provider's address as `terraform providers schema -json` names it.
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/imagenest/imagenest";
+
+/// The command that rewrites the committed docs (quoted in every page and every failure).
+pub const REGENERATE: &str = "cargo run -p terraform-provider-imagenest --bin provider-docs";
+
+/// The directories under `docs/` whose pages are all generated.
+const PAGE_DIRS: [&str; 2] = ["resources", "data-sources"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocsError {
+    #[error(
+        "`terraform` is not on PATH: the provider docs are rendered from `terraform providers \
+         schema -json`; install Terraform 1.5 or newer (https://developer.hashicorp.com/terraform/install)"
+    )]
+    TerraformMissing,
+    #[error("cannot run terraform: {0}")]
+    TerraformSpawn(std::io::Error),
+    #[error("`terraform providers schema -json` failed ({status}):\n{output}")]
+    Terraform {
+        status: std::process::ExitStatus,
+        output: String,
+    },
+    #[error("`terraform providers schema -json` printed JSON this generator cannot read: {0}")]
+    SchemaJson(#[from] serde_json::Error),
+    #[error("`terraform providers schema -json` has no provider {PROVIDER_SOURCE} (it has {0:?})")]
+    NoProvider(Vec<String>),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DocsError + '_ {
+    move |source| DocsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One generated page: a path relative to `docs/` (always with `/`) and its markdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub path: String,
     pub text: String,
 }
 
-/// Every page, reading examples from `examples_dir`.
-pub fn pages(examples_dir: &Path) -> Vec<Page> {
-    let p = ImagenestProvider;
-    let read = |rel: &str| std::fs::read_to_string(examples_dir.join(rel)).ok();
+/// How a docs directory differs from the generated pages.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Difference {
+    /// The page is generated but the file does not exist.
+    Missing(String),
+    /// The file exists with other bytes.
+    Stale(String),
+    /// A page under `resources/` or `data-sources/` that documents nothing the provider has.
+    Extra(String),
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Missing(p) => write!(f, "missing {p}"),
+            Difference::Stale(p) => write!(f, "stale   {p}"),
+            Difference::Extra(p) => write!(f, "extra   {p} (documents nothing the provider has)"),
+        }
+    }
+}
+
+/// Every page, from the JSON of `terraform providers schema -json` and the examples in
+/// `examples_dir` (`provider/provider.tf`, `resources/<type>/resource.tf` and `import.sh`,
+/// `data-sources/<type>/data-source.tf`; a missing file leaves its section out).
+pub fn pages(schema_json: &[u8], examples_dir: &Path) -> Result<Vec<Page>, DocsError> {
+    let all: SchemaJson = serde_json::from_slice(schema_json)?;
+    let Some(p) = all.provider_schemas.get(PROVIDER_SOURCE) else {
+        return Err(DocsError::NoProvider(
+            all.provider_schemas.keys().cloned().collect(),
+        ));
+    };
+    let provider_name = PROVIDER_SOURCE
+        .rsplit('/')
+        .next()
+        .unwrap_or(PROVIDER_SOURCE);
+    let example = |rel: &str| read_optional(&examples_dir.join(rel));
+
     let mut out = vec![Page {
         path: "index.md".into(),
-        text: page(
-            "imagenest Provider",
-            &p.schema(),
-            read("provider/provider.tf"),
+        text: render::page(
+            &render::Title::provider(provider_name),
+            &p.provider.block,
+            example("provider/provider.tf")?.as_deref(),
             None,
-            "The provider also reads `IMAGENEST_ENDPOINT` and `IMAGENEST_TOKEN`.",
         ),
     }];
-    for r in p.resources() {
-        let name = r.type_name();
+    for (ty, s) in &p.resource_schemas {
         out.push(Page {
-            path: format!("resources/{}.md", name.trim_start_matches("imagenest_")),
-            text: page(
-                &format!("{name} (Resource)"),
-                &r.schema(),
-                read(&format!("resources/{name}/resource.tf")),
-                read(&format!("resources/{name}/import.sh")),
-                "",
+            path: format!("resources/{}.md", short_name(ty, provider_name)),
+            text: render::page(
+                &render::Title::resource(ty, provider_name),
+                &s.block,
+                example(&format!("resources/{ty}/resource.tf"))?.as_deref(),
+                example(&format!("resources/{ty}/import.sh"))?.as_deref(),
             ),
         });
     }
-    for d in p.data_sources() {
-        let name = d.type_name();
+    for (ty, s) in &p.data_source_schemas {
         out.push(Page {
-            path: format!("data-sources/{}.md", name.trim_start_matches("imagenest_")),
-            text: page(
-                &format!("{name} (Data Source)"),
-                &d.schema(),
-                read(&format!("data-sources/{name}/data-source.tf")),
+            path: format!("data-sources/{}.md", short_name(ty, provider_name)),
+            text: render::page(
+                &render::Title::data_source(ty, provider_name),
+                &s.block,
+                example(&format!("data-sources/{ty}/data-source.tf"))?.as_deref(),
                 None,
-                "",
             ),
         });
     }
-    out
+    Ok(out)
 }
 
-fn page(
-    title: &str,
-    schema: &Schema,
-    example: Option<String>,
-    import: Option<String>,
-    note: &str,
-) -> String {
-    let mut s = format!(
-        "<!-- Generated from the provider schema by `IMAGENEST_UPDATE_DOCS=1 cargo test -p terraform-provider-imagenest --test docs`. -->\n\n# {title}\n\n{}\n",
-        schema.description
-    );
-    if !note.is_empty() {
-        s.push_str(&format!("\n{note}\n"));
-    }
-    if let Some(ex) = example {
-        s.push_str(&format!(
-            "\n## Example Usage\n\n```terraform\n{}\n```\n",
-            ex.trim_end()
-        ));
-    }
-    s.push_str("\n## Schema\n");
-    attributes(&mut s, &schema.attributes, "");
-    for b in &schema.blocks {
-        s.push_str(&format!(
-            "\n### Nested Schema for `{}` (block)\n\n{}\n",
-            b.name, b.description
-        ));
-        attributes(&mut s, &b.attributes, &format!("{}.", b.name));
-    }
-    if let Some(imp) = import {
-        s.push_str(&format!(
-            "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```\n",
-            imp.trim_end()
-        ));
-    }
-    s
+/// `imagenest_package` → `package`, the registry's file name for a type.
+fn short_name<'a>(ty: &'a str, provider_name: &str) -> &'a str {
+    ty.strip_prefix(provider_name)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .unwrap_or(ty)
 }
 
-fn attributes(s: &mut String, attrs: &[Attribute], prefix: &str) {
-    type Pick = fn(&Attribute) -> bool;
-    let groups: [(&str, Pick); 3] = [
-        ("Required", |a| a.required),
-        ("Optional", |a| a.optional),
-        ("Read-Only", |a| a.computed && !a.optional && !a.required),
-    ];
-    let mut nested = Vec::new();
-    for (title, pick) in groups {
-        let list: Vec<&Attribute> = attrs.iter().filter(|a| pick(a)).collect();
-        if list.is_empty() {
-            continue;
+fn read_optional(path: &Path) -> Result<Option<String>, DocsError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// How `docs_dir` differs from `pages`, byte for byte, sorted by kind then path.
+pub fn compare(pages: &[Page], docs_dir: &Path) -> Result<Vec<Difference>, DocsError> {
+    let mut out = Vec::new();
+    for page in pages {
+        let path = docs_dir.join(&page.path);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == page.text.as_bytes() => {}
+            Ok(_) => out.push(Difference::Stale(page.path.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.push(Difference::Missing(page.path.clone()))
+            }
+            Err(e) => return Err(io_error(&path)(e)),
         }
-        let level = if prefix.is_empty() { "###" } else { "####" };
-        s.push_str(&format!("\n{level} {title}\n\n"));
-        for a in list {
-            let mut line = format!("- `{}` ({}) {}", a.name, type_name(a), a.description);
-            if let Some(d) = &a.default
-                && let Some(v) = d.as_str()
-            {
-                line.push_str(&format!(" Defaults to `{v}`."));
+    }
+    let generated: BTreeSet<&str> = pages.iter().map(|p| p.path.as_str()).collect();
+    for existing in generated_dir_files(docs_dir)? {
+        if !generated.contains(existing.as_str()) {
+            out.push(Difference::Extra(existing));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Brings `docs_dir` up to date: writes the pages that differ and deletes extra pages under
+/// `resources/` and `data-sources/`. Returns what it changed.
+pub fn write(pages: &[Page], docs_dir: &Path) -> Result<Vec<Difference>, DocsError> {
+    let changes = compare(pages, docs_dir)?;
+    for change in &changes {
+        match change {
+            Difference::Missing(rel) | Difference::Stale(rel) => {
+                let path = docs_dir.join(rel);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+                }
+                // Invariant: `changes` only names paths taken from `pages`.
+                let page = pages.iter().find(|p| &p.path == rel).expect("page");
+                std::fs::write(&path, &page.text).map_err(io_error(&path))?;
             }
-            if a.force_new && !a.description.contains("replace") {
-                line.push_str(" Changing it forces a new resource.");
-            }
-            if a.sensitive {
-                line.push_str(" Sensitive.");
-            }
-            s.push_str(&line);
-            s.push('\n');
-            if let AttrKind::Nested(_, inner) = &a.kind {
-                nested.push((a.name, inner));
+            Difference::Extra(rel) => {
+                let path = docs_dir.join(rel);
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
             }
         }
     }
-    for (name, inner) in nested {
-        s.push_str(&format!("\n### Nested Schema for `{prefix}{name}`\n"));
-        attributes(s, inner, &format!("{prefix}{name}."));
-    }
+    Ok(changes)
 }
 
-fn type_name(a: &Attribute) -> String {
-    match &a.kind {
-        AttrKind::Plain(t) => plain(t),
-        AttrKind::Nested(Nesting::Single, _) => "Attributes".into(),
-        AttrKind::Nested(Nesting::List, _) => "Attributes List".into(),
-        AttrKind::Nested(Nesting::Set, _) => "Attributes Set".into(),
-        AttrKind::Nested(Nesting::Map, _) => "Attributes Map".into(),
+/// The `.md` files under `docs_dir/resources` and `docs_dir/data-sources`, as `dir/file.md`.
+fn generated_dir_files(docs_dir: &Path) -> Result<Vec<String>, DocsError> {
+    let mut out = Vec::new();
+    for dir in PAGE_DIRS {
+        let path = docs_dir.join(dir);
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_error(&path)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(io_error(&path))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".md") {
+                out.push(format!("{dir}/{name}"));
+            }
+        }
     }
-}
-
-fn plain(t: &Type) -> String {
-    match t {
-        Type::String => "String".into(),
-        Type::Number => "Number".into(),
-        Type::Bool => "Boolean".into(),
-        Type::List(e) => format!("List of {}", plain(e)),
-        Type::Set(e) => format!("Set of {}", plain(e)),
-        Type::Map(e) => format!("Map of {}", plain(e)),
-        Type::Object(_) => "Object".into(),
-    }
+    Ok(out)
 }
