@@ -344,3 +344,107 @@ async fn sharing_pending_at_a_sigkill_is_finished_after_the_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A running `imagenest sim-cloud serve`; killed when dropped.
+struct SimProc(std::process::Child);
+
+impl Drop for SimProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `imagenest sim-cloud serve` on `dir` with `flags` and returns it with its endpoint
+/// once its faults answer.
+async fn sim_cloud(dir: &Path, flags: &[&str]) -> (SimProc, String) {
+    let _ = std::fs::remove_file(dir.join("sim-cloud.json"));
+    let child = SimProc(
+        common::imagenest()
+            .args([
+                "sim-cloud",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .args(flags)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start imagenest sim-cloud serve"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if dir.join("sim-cloud.json").exists() {
+            let endpoint = sim_endpoint(dir);
+            if reqwest::get(format!("{endpoint}/_sim/faults"))
+                .await
+                .is_ok()
+            {
+                return (child, endpoint);
+            }
+        }
+        assert!(Instant::now() < deadline, "the sim cloud did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The faults a sim answers with, once they equal `want` (flags are applied just after start).
+async fn faults_become(endpoint: &str, want: serde_json::Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got: serde_json::Value = reqwest::get(format!("{endpoint}/_sim/faults"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "faults {got} never became {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_cloud_faults_survive_a_sigkill_and_given_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = |throttle: f64, latency: u64, action: serde_json::Value| {
+        serde_json::json!({"failure_rate": 0.0, "throttle_rate": throttle, "down_regions": ["eu-west-1"],
+                           "latency_ms": latency, "action_errors": action})
+    };
+    let (sim, endpoint) = sim_cloud(
+        dir.path(),
+        &["--throttle-rate", "0.25", "--down-region", "eu-west-1"],
+    )
+    .await;
+    faults_become(&endpoint, faults(0.25, 0, serde_json::json!({}))).await;
+    // The admin call adds an action fault.
+    let mut set = faults(0.25, 0, serde_json::json!({"DeleteImage": "InternalError"}));
+    let answer = reqwest::Client::new()
+        .put(format!("{endpoint}/_sim/faults"))
+        .json(&set)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(sim.0.id() as i32, libc::SIGKILL) };
+    drop(sim);
+
+    // No flags: everything saved comes back.
+    let (sim, endpoint) = sim_cloud(dir.path(), &[]).await;
+    faults_become(&endpoint, set.clone()).await;
+    drop(sim);
+
+    // A given flag replaces its own setting only.
+    let (_sim, endpoint) = sim_cloud(dir.path(), &["--latency-ms", "3"]).await;
+    set["latency_ms"] = 3.into();
+    faults_become(&endpoint, set).await;
+}
