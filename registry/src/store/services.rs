@@ -30,7 +30,8 @@ fn service_from_row(row: &AnyRow) -> Result<Service> {
 }
 
 /// Marks the available copies of the packages a service associates (before and after a change)
-/// for a sharing sync: their share lists must follow the packages' derived visibility.
+/// for a sharing sync: their share lists must follow the packages' derived visibility. A copy
+/// backing off after failed sharing attempts is synced at once: the change may be the fix.
 async fn mark_sharing_dirty(
     w: &mut WriteTx,
     service_id: &str,
@@ -46,7 +47,7 @@ async fn mark_sharing_dirty(
     }
     for p in packages {
         sqlx::query(
-            "UPDATE region_copies SET share_dirty = share_dirty + 1
+            "UPDATE region_copies SET share_dirty = share_dirty + 1, next_attempt_at = 0
              WHERE status = 'available' AND version_id IN (SELECT id FROM versions WHERE package_id = $1)",
         )
         .bind(p)
