@@ -148,7 +148,7 @@ impl<'t> TreeSites<'t> {
     fn is_str_tag(&self, node: &Node) -> bool {
         node.tag
             .as_ref()
-            .is_some_and(|t| &self.text[t.clone()] == "!!str")
+            .is_some_and(|t| is_str_tag(&self.text[t.clone()]))
     }
 
     /// Turns the candidates into image sites of image-booting types.
@@ -287,7 +287,7 @@ impl<'t> TreeSites<'t> {
                     )),
                 )
             }
-            (NodeKind::Scalar(style), None | Some("!!str")) => {
+            (NodeKind::Scalar(style), None | Some("!!str" | "!<tag:yaml.org,2002:str>")) => {
                 let mut literal = scalar::decode(self.text, style, node.span.clone());
                 if let ScalarStyle::Block { .. } = style {
                     // `|` gives `centos_7\n`: an image ID never ends with a line break, so the
@@ -441,6 +441,11 @@ impl<'t> TreeSites<'t> {
             Quoting::None,
         )
     }
+}
+
+/// Whether a tag is YAML's string tag (`!!str`, or written out verbatim).
+fn is_str_tag(tag: &str) -> bool {
+    tag == "!!str" || tag == "!<tag:yaml.org,2002:str>"
 }
 
 /// End of a block scalar header (`|`, `>-`, `|2+`) starting at `header`.
@@ -698,7 +703,7 @@ impl<'t> TreeSites<'t> {
                     let untagged = node
                         .tag
                         .as_ref()
-                        .is_none_or(|t| &self.text[t.clone()] == "!!str");
+                        .is_none_or(|t| is_str_tag(&self.text[t.clone()]));
                     let t = match (node.kind, untagged) {
                         (NodeKind::Scalar(style), true) => {
                             match scalar::key(self.text, style, node.span.clone()) {

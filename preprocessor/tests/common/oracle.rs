@@ -517,9 +517,11 @@ fn yaml_documents(text: &str) -> Result<Vec<Y>, String> {
                 _ => return Err("unbalanced sequence".into()),
             },
             Event::Scalar(v, style, a, tag) => {
-                let str_tagged = tag
-                    .as_ref()
-                    .is_some_and(|t| t.suffix == "str" && t.handle != "!");
+                let str_tagged = tag.as_ref().is_some_and(|t| {
+                    // `!!str` (the handle as written or resolved) or verbatim; not `!x!str`.
+                    (matches!(t.handle.as_str(), "!!" | "tag:yaml.org,2002:") && t.suffix == "str")
+                        || format!("{}{}", t.handle, t.suffix) == "tag:yaml.org,2002:str"
+                });
                 (
                     Y::Scalar {
                         value: v.to_string(),
