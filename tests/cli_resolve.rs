@@ -418,4 +418,21 @@ fn merges_aliases_numbers_and_folded_workspace_files() {
         .replace("ImageId: *img", "ImageId: m-bp1centos7")
         .replace("image_id = \"centos_7\"", "image_id = \"m-bp1centos7\"");
     assert_eq!(got, want);
+
+    // A value folded over two lines of the Workspace string cannot be written in place: check
+    // says so (exit 1) instead of passing a template that resolve would then fail on.
+    let stuck = dir.path().join("stuck.yaml");
+    std::fs::write(
+        &stuck,
+        "Workspace:\n  main.tf: \"resource \\\"alicloud_instance\\\" \\\"a\\\" {\\n  image_id = \\\"cen\n    tos\\\"\\n}\\n\"\n",
+    )
+    .unwrap();
+    let o = run(bin().arg("check").arg(&stuck));
+    assert_eq!(code(&o), 1);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stuck.yaml:2:66: error: alicloud_instance.a"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cannot be rewritten in place"));
 }

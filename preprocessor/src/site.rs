@@ -33,6 +33,14 @@ pub struct ImageSite {
     pub(crate) quoting: Quoting,
 }
 
+impl ImageSite {
+    /// Whether `resolve` can write an image ID at this site: a literal whose bytes can be
+    /// replaced in place (not, say, a value of an embedded Terraform file folded over lines).
+    pub fn rewritable(&self) -> bool {
+        self.value.literal().is_some() && !matches!(self.quoting, Quoting::None)
+    }
+}
+
 /// What an image site holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "class", rename_all = "snake_case")]

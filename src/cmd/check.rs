@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use imagenest_preprocessor::{ScanOptions, SiteValue};
+use imagenest_preprocessor::{ImageSite, Outcome, ScanOptions, SiteValue};
 
 use super::EXIT_USAGE;
 use super::resolve::common::{self, FileReport, ReportFormat, SiteReport};
@@ -42,9 +42,18 @@ fn check(
     let mut findings = 0usize;
     let mut literals = 0usize;
     let mut deploy_time = 0usize;
+    // A literal that `resolve` could not write in place is a finding too.
+    let stuck_outcome = Outcome::Failed {
+        message: "cannot be rewritten in place (the value spans lines of the scalar that holds \
+                  the embedded file, or has no bytes of its own); write the embedded file as a \
+                  literal block scalar (`|`) or the value on one line"
+            .to_string(),
+    };
+    let stuck_at = |site: &ImageSite| site.value.literal().is_some() && !site.rewritable();
     for s in &scanned {
         for site in &s.sites {
             match site.value {
+                SiteValue::Literal { .. } if stuck_at(site) => findings += 1,
                 SiteValue::Literal { .. } => literals += 1,
                 ref v if v.is_problem() => findings += 1,
                 SiteValue::NonLiteral(_) => deploy_time += 1,
@@ -59,8 +68,10 @@ fn check(
             }
             for s in &scanned {
                 for site in &s.sites {
-                    let error = site.value.is_problem();
-                    println!("{}", common::site_line(&s.input.name, site, None, error));
+                    let stuck = stuck_at(site);
+                    let error = site.value.is_problem() || stuck;
+                    let outcome = stuck.then_some(&stuck_outcome);
+                    println!("{}", common::site_line(&s.input.name, site, outcome, error));
                 }
             }
             println!(
@@ -98,8 +109,8 @@ fn check(
                     .map(|site| SiteReport {
                         file: &s.input.name,
                         site,
-                        outcome: None,
-                        error: site.value.is_problem(),
+                        outcome: stuck_at(site).then_some(&stuck_outcome),
+                        error: site.value.is_problem() || stuck_at(site),
                     })
                     .collect();
                 files.push(FileReport {
