@@ -670,3 +670,92 @@ proptest! {
         }
     }
 }
+
+/// `v` as JSON (anchors and aliases become plain values, tags drop).
+fn json_of(v: &V, out: &mut String) {
+    let string = |s: &str, out: &mut String| {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                'é' => out.push_str("\\u00e9"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    };
+    match v {
+        V::Plain(s) if matches!(*s, "12" | "null") => out.push_str(s),
+        V::Plain(s) | V::Single(s) | V::Double(s) | V::Tagged(_, s) => string(s, out),
+        V::Block(_, lines) => string(&lines.join("\n"), out),
+        V::Alias => out.push_str("true"),
+        V::Anchored(v) => json_of(v, out),
+        V::FlowMap(m, _) | V::Map(m) | V::Merge(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(",\n ");
+                }
+                string(k.trim_matches('"'), out);
+                out.push_str(": ");
+                json_of(v, out);
+            }
+            out.push('}');
+        }
+        V::FlowSeq(s) | V::Seq(s) => {
+            out.push('[');
+            for (i, v) in s.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                json_of(v, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), max_local_rejects: 100_000_000, ..ProptestConfig::default() })]
+
+    /// Generated ROS JSON templates: the same sites as serde_json, and every literal resolves.
+    #[test]
+    fn generated_json_agrees_and_resolves(
+        res in prop::collection::vec(
+            (any::<bool>(), prop::collection::vec(
+                (prop::sample::select(vec!["ImageId", "Tags", "X"]), value()), 1..4)),
+            1..4),
+    ) {
+        let mut text = String::from("{\"ROSTemplateFormatVersion\": \"2015-09-01\",\n\"Resources\": {");
+        for (i, (boots, props)) in res.iter().enumerate() {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            let ty = if *boots { "ALIYUN::ECS::Instance" } else { "ALIYUN::ECS::CopyImage" };
+            text.push_str(&format!("\"R{i}\": {{\"Type\": \"{ty}\", \"Properties\": "));
+            json_of(&V::Map(props.clone()), &mut text);
+            text.push('}');
+        }
+        text.push_str("}}\n");
+        let opts = ScanOptions::default();
+        let reference = oracle::sites(&text, Format::RosJson, &opts.resource_types);
+        prop_assert!(reference.is_ok(), "generated JSON is invalid: {:?}\n{}", reference.err(), text);
+        let reference = reference.unwrap();
+        let mine = scan(&text, Format::RosJson, &opts);
+        prop_assert!(mine.is_ok(), "scanner rejects valid JSON: {:?}\n{}", mine.err(), text);
+        let mine = mine.unwrap();
+        prop_assert_eq!(oracle::from_scan(&mine, &reference), reference.clone(), "{}", text);
+        let r = resolve(&text, &mine, |l| Lookup::Image(format!("m-{}", l.len())));
+        let out = r.apply(&text);
+        let again = oracle::sites(&out, Format::RosJson, &opts.resource_types);
+        prop_assert!(again.is_ok(), "output is invalid JSON: {:?}\n{}", again.err(), out);
+        let mut want: Vec<_> = reference.iter().map(|s| s.literal.as_ref().map(|l| format!("m-{}", l.len()))).collect();
+        let mut got: Vec<_> = again.unwrap().iter().map(|s| s.literal.clone()).collect();
+        want.sort();
+        got.sort();
+        prop_assert_eq!(got, want, "{}", out);
+    }
+}
