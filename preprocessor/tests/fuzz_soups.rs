@@ -78,7 +78,7 @@ fn line_soup() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 100_000_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 4_000_000_000, ..ProptestConfig::default() })]
 
     /// Random sequences of template lines: whenever saphyr reads one as YAML, the scanner
     /// reads it too and finds the same sites (CRLF too).
@@ -135,7 +135,7 @@ fn hcl_soup() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 100_000_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 4_000_000_000, ..ProptestConfig::default() })]
 
     /// Random sequences of Terraform pieces: whenever hcl-edit reads one, the scanner reads it
     /// too and finds the same sites with the same byte spans (CRLF too).
@@ -191,7 +191,7 @@ fn json_soup() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 100_000_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(5000), max_global_rejects: 4_000_000_000, ..ProptestConfig::default() })]
 
     /// Whenever serde_json reads a piece soup, the JSON scanner reads it and finds the same
     /// sites, as ROS JSON and as Terraform JSON.
