@@ -49,7 +49,8 @@ impl Drop for Server {
     }
 }
 
-fn start_server(dir: &Path) -> Server {
+fn start_server(dir: &Path, extra: &[&str]) -> Server {
+    let _ = std::fs::remove_file(dir.join("endpoint"));
     let child = Command::new(env!("CARGO_BIN_EXE_imagenest"))
         .args([
             "serve",
@@ -60,6 +61,7 @@ fn start_server(dir: &Path) -> Server {
             "--data-dir",
         ])
         .arg(dir)
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -226,7 +228,7 @@ fn main() {
     let connections = env_num("BENCH_CONNECTIONS", 32);
     let packages = env_num("BENCH_PACKAGES", 10_000);
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path());
+    let server = start_server(dir.path(), &[]);
     let pid = server.child.id();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -374,8 +376,38 @@ fn main() {
         connections,
         1,
     );
-    let bare = load(bare_addr, paths, customers[0].clone(), connections, seconds);
+    let bare = load(
+        bare_addr,
+        paths.clone(),
+        customers[0].clone(),
+        connections,
+        seconds,
+    );
     let loaded_rss = rss_mib(pid);
+
+    // The same data served again with the cache off: every request checks the token and
+    // resolves in SQLite (the path a cold or write-heavy registry takes).
+    drop(server);
+    let uncached_server = start_server(dir.path(), &["--cache-ttl-ms", "0"]);
+    let uncached_addr: std::net::SocketAddr = uncached_server
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let _ = load(
+        uncached_addr,
+        paths.clone(),
+        customers[2].clone(),
+        connections,
+        1,
+    );
+    let uncached = load(
+        uncached_addr,
+        paths,
+        customers[3].clone(),
+        connections,
+        seconds,
+    );
 
     println!();
     println!("| target | requests | req/s | p50 | p99 | non-200 |");
@@ -383,6 +415,7 @@ fn main() {
     for (name, r) in [
         ("imagenest GET /v1/resolve", &registry),
         ("bare axum handler", &bare),
+        ("imagenest GET /v1/resolve, cache off", &uncached),
     ] {
         println!(
             "| {name} | {} | {:.0} | {:.2} ms | {:.2} ms | {} |",
@@ -395,6 +428,10 @@ fn main() {
     }
     println!();
     println!("resolve / bare throughput: {:.2}", registry.rps / bare.rps);
+    println!(
+        "resolve with the cache off / bare throughput: {:.2}",
+        uncached.rps / bare.rps
+    );
     println!("RSS of imagenest serve: idle {idle_rss:.1} MiB, after load {loaded_rss:.1} MiB");
     println!(
         "({connections} connections, {seconds} s per target, one load-generator thread, same machine)"

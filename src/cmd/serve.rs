@@ -50,6 +50,10 @@ pub struct Args {
     /// (ROS does not document it).
     #[arg(long, default_value = "POST", value_parser = ["POST", "PUT"])]
     ros_response_method: String,
+    /// How long a token check or a resolution may be answered from this replica's cache, in
+    /// milliseconds (0 turns the cache off). Other replicas see a change within this time.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    cache_ttl_ms: u64,
     /// How long this registry's claim on a distribution job lasts without renewal; another
     /// replica takes over a dead one's jobs after it.
     #[arg(long, default_value_t = 15, hide = true)]
@@ -95,7 +99,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let endpoint = format!("{scheme}://{addr}");
 
-    let mut config = RegistryConfig::default();
+    let mut config = RegistryConfig {
+        cache_ttl: Duration::from_millis(args.cache_ttl_ms),
+        ..RegistryConfig::default()
+    };
     config.ros_delivery.method = if args.ros_response_method == "PUT" {
         imagenest_registry::HttpMethod::PUT
     } else {
