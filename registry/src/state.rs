@@ -2,7 +2,9 @@
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 
-use imagenest_core::{Principal, api::RegionInfo, api::TokenKind, regions::ALIBABA_REGIONS};
+use imagenest_core::{
+    Principal, api::RegionInfo, api::TokenKind, regions::ALIBABA_REGIONS, resolve::PackageFacts,
+};
 
 use crate::{
     auth,
@@ -64,6 +66,10 @@ pub struct ResolveKey {
     pub region: String,
 }
 
+/// The packages a resolve's package key may name, each with its resolution facts (which hold
+/// its access).
+pub type PackageReads = Arc<Vec<(imagenest_core::package::Package, Arc<PackageFacts>)>>;
+
 /// A cached answer: the status and the serialised body.
 pub type CachedAnswer = (u16, bytes::Bytes);
 
@@ -74,6 +80,9 @@ pub struct Inner {
     pub metrics: Metrics,
     tokens: Cache<String, Option<(Principal, TokenKind)>>,
     pub resolutions: Cache<ResolveKey, CachedAnswer>,
+    /// What the store says of the packages a resolve names, whoever asks: a miss in
+    /// `resolutions` (a new caller, region or version) then costs no store read.
+    pub package_facts: Cache<String, PackageReads>,
     /// Wakes the distribution engine after a write that may have created work.
     pub engine_wakeup: Arc<tokio::sync::Notify>,
 }
@@ -99,6 +108,7 @@ impl AppState {
             metrics: Metrics::default(),
             tokens: Cache::new(ttl),
             resolutions: Cache::new(ttl),
+            package_facts: Cache::new(ttl),
             engine_wakeup: Arc::new(tokio::sync::Notify::new()),
         }))
     }

@@ -46,7 +46,16 @@ pub async fn package(
     key: &str,
     intent: Intent,
 ) -> Result<(Package, PackageAccess), ApiError> {
-    let candidates: Vec<Package> = if key.starts_with("pkg-") {
+    choose_package(package_candidates(st, key).await?, caller, key, intent)
+}
+
+/// Every package `key` may name, with its access, whoever asks: the store reads of a lookup,
+/// which the resolve path caches per generation for all callers alike.
+pub async fn package_candidates(
+    st: &AppState,
+    key: &str,
+) -> Result<Vec<(Package, PackageAccess)>, ApiError> {
+    let packages: Vec<Package> = if key.starts_with("pkg-") {
         match st.store.package(key).await {
             Ok(p) => vec![p],
             Err(StoreError::NotFound) => vec![],
@@ -59,16 +68,34 @@ pub async fn package(
             Err(e) => return Err(e.into()),
         }
     } else {
-        let all = st.store.packages_named(key).await?;
-        // The caller's own package of that name wins over others'.
-        match all.iter().position(|p| p.owner == caller.account) {
-            Some(i) => vec![all[i].clone()],
-            None => all,
-        }
+        st.store.packages_named(key).await?
+    };
+    let mut out = Vec::with_capacity(packages.len());
+    for p in packages {
+        let access = st.store.package_access(&p.id).await?;
+        out.push((p, access));
+    }
+    Ok(out)
+}
+
+/// Which of the candidates `caller` gets for `intent`: by plain name the caller's own package
+/// wins over others'; the rest must allow the caller; several left is a conflict.
+pub fn choose_package(
+    candidates: Vec<(Package, PackageAccess)>,
+    caller: &Principal,
+    key: &str,
+    intent: Intent,
+) -> Result<(Package, PackageAccess), ApiError> {
+    let by_name = !key.starts_with("pkg-") && !key.contains('/');
+    let candidates = match candidates
+        .iter()
+        .position(|(p, _)| p.owner == caller.account)
+    {
+        Some(i) if by_name => vec![candidates[i].clone()],
+        _ => candidates,
     };
     let mut allowed = Vec::new();
-    for p in candidates {
-        let access = st.store.package_access(&p.id).await?;
+    for (p, access) in candidates {
         if package_allows(&access, &p, caller, intent) {
             allowed.push((p, access));
         } else if intent == Intent::Write && package_allows(&access, &p, caller, Intent::Read) {

@@ -1,5 +1,7 @@
 //! `GET /v1/resolve`: the image of a package version in one region, for the caller.
-//! The hot path of the registry: answers are cached per caller for one generation (see `cache`).
+//! The hot path of the registry: answers are cached per caller for one generation (see `cache`),
+//! and the store reads behind them per package key for all callers, so that a new caller costs
+//! no store read either.
 
 use axum::{
     extract::State,
@@ -18,8 +20,9 @@ use crate::{
     auth::Caller,
     error::ApiError,
     extract::Query,
-    state::{AppState, ResolveKey},
+    state::{AppState, PackageReads, ResolveKey},
 };
+use std::sync::Arc;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -74,8 +77,18 @@ async fn answer(st: &AppState, key: &ResolveKey) -> Result<Resolution, ApiError>
             ),
         ));
     }
-    let (package, access) = lookup::package(st, &key.caller, &key.package, Intent::Resolve).await?;
-    let facts = st.store.resolution_facts_with(&package, access).await?;
+    let reads = package_reads(st, &key.package).await?;
+    let candidates = reads
+        .iter()
+        .map(|(p, facts)| (p.clone(), facts.access.clone()))
+        .collect();
+    let (package, _) =
+        lookup::choose_package(candidates, &key.caller, &key.package, Intent::Resolve)?;
+    let facts = reads
+        .iter()
+        .find(|(p, _)| p.id == package.id)
+        .map(|(_, facts)| facts.clone())
+        .ok_or_else(ApiError::internal)?;
     let r = resolve::resolve(
         &facts,
         &Selector::parse(&key.version),
@@ -88,6 +101,23 @@ async fn answer(st: &AppState, key: &ResolveKey) -> Result<Resolution, ApiError>
         version: r.version,
         region: key.region.clone(),
     })
+}
+
+/// The store's facts of every package `key` may name, cached per generation for all callers.
+async fn package_reads(st: &AppState, key: &str) -> Result<PackageReads, ApiError> {
+    let generation = st.generation.current();
+    if let Some(hit) = st.package_facts.get(&key.to_string(), generation) {
+        return Ok(hit);
+    }
+    let mut reads = Vec::new();
+    for (package, access) in lookup::package_candidates(st, key).await? {
+        let facts = st.store.resolution_facts_with(&package, access).await?;
+        reads.push((package, Arc::new(facts)));
+    }
+    let reads: PackageReads = Arc::new(reads);
+    st.package_facts
+        .put(key.to_string(), generation, reads.clone());
+    Ok(reads)
 }
 
 fn json_response(status: u16, body: bytes::Bytes) -> Response {
