@@ -393,6 +393,18 @@ impl Client {
         version_id: &str,
         regions: &[String],
     ) -> Result<Distribution> {
+        self.set_distribution_regions_if(version_id, regions, None)
+            .await
+    }
+
+    /// `set_distribution_regions`, failing with 412 when `revision` is given and the regions
+    /// changed since the distribution of that revision was read.
+    pub async fn set_distribution_regions_if(
+        &self,
+        version_id: &str,
+        regions: &[String],
+        revision: Option<i64>,
+    ) -> Result<Distribution> {
         let body = DistributionRequest {
             regions: regions.to_vec(),
         };
@@ -400,7 +412,7 @@ impl Client {
             Method::PUT,
             self.url(&["v1", "versions", version_id, "distribution"], &[]),
             Some(&body),
-            None,
+            revision,
         )
         .await
     }
@@ -408,6 +420,15 @@ impl Client {
     pub async fn delete_distribution(&self, version_id: &str) -> Result<()> {
         self.delete(&["v1", "versions", version_id, "distribution"], None)
             .await
+    }
+
+    /// `delete_distribution`, failing with 412 when the regions changed since `revision`.
+    pub async fn delete_distribution_if(&self, version_id: &str, revision: i64) -> Result<()> {
+        self.delete(
+            &["v1", "versions", version_id, "distribution"],
+            Some(revision),
+        )
+        .await
     }
 
     pub async fn retry_distribution(&self, version_id: &str) -> Result<Distribution> {

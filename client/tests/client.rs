@@ -110,6 +110,43 @@ async fn the_whole_api_through_the_client() {
         acme.version(&v.id).await.unwrap().status,
         VersionStatus::Published
     );
+    // Two clients changing the regions from the same read: the second one gets 412, and its
+    // regions are not applied.
+    let read = acme.distribution(&v.id).await.unwrap();
+    assert_eq!(read.revision, d.revision);
+    let first = acme
+        .set_distribution_regions_if(
+            &v.id,
+            &["cn-beijing".to_string(), "cn-shanghai".to_string()],
+            Some(read.revision),
+        )
+        .await
+        .unwrap();
+    assert!(first.revision > read.revision);
+    let err = acme
+        .set_distribution_regions_if(&v.id, &["us-east-1".to_string()], Some(read.revision))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(412), "{err}");
+    let err = acme
+        .delete_distribution_if(&v.id, read.revision)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(412), "{err}");
+    let now = acme.distribution(&v.id).await.unwrap();
+    assert_eq!(now.revision, first.revision);
+    let regions: Vec<_> = now.regions.iter().map(|r| r.region.as_str()).collect();
+    assert_eq!(regions, ["cn-beijing", "cn-shanghai"]);
+    let d = acme
+        .set_distribution_regions_if(&v.id, &["cn-beijing".to_string()], Some(now.revision))
+        .await
+        .unwrap();
+    assert!(
+        d.regions
+            .iter()
+            .all(|r| r.region == "cn-beijing" || r.status == RegionStatus::Deleting),
+        "{d:?}"
+    );
     reg.state
         .store
         .update_region_copy(

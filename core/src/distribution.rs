@@ -137,6 +137,10 @@ pub struct Distribution {
     /// Region → image ID of every available copy.
     pub region_images: BTreeMap<String, String>,
     pub updated_at: String,
+    /// Bumped by every change of the target regions; also the `ETag`. Send it back as
+    /// `If-Match` to change the regions only if nobody else did since.
+    #[serde(default)]
+    pub revision: i64,
 }
 
 impl Distribution {
@@ -162,6 +166,7 @@ impl Distribution {
             regions,
             region_images,
             updated_at,
+            revision: 0,
         }
     }
 }

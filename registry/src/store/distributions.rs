@@ -42,10 +42,12 @@ pub struct CopyUpdate {
 impl Store {
     /// The distribution of a version (empty region list when it was never distributed).
     pub async fn distribution(&self, version_id: &str) -> Result<Distribution> {
-        let v = sqlx::query("SELECT package_id, updated_at FROM versions WHERE id = $1")
-            .bind(version_id)
-            .fetch_optional(self.pool())
-            .await?;
+        let v = sqlx::query(
+            "SELECT package_id, updated_at, distribution_revision FROM versions WHERE id = $1",
+        )
+        .bind(version_id)
+        .fetch_optional(self.pool())
+        .await?;
         let v = v.ok_or(StoreError::NotFound)?;
         let rows = sqlx::query(
             "SELECT region, status, progress, image_id, error, updated_at FROM region_copies WHERE version_id = $1 AND target = 1 ORDER BY region",
@@ -62,12 +64,14 @@ impl Store {
                 updated_at = ts;
             }
         }
-        Ok(Distribution::from_regions(
+        let mut d = Distribution::from_regions(
             version_id,
             &v.try_get::<String, _>("package_id")?,
             copies,
             updated_at,
-        ))
+        );
+        d.revision = v.try_get("distribution_revision")?;
+        Ok(d)
     }
 
     /// Sets the target regions of a version's distribution, publishing a draft first. New regions
@@ -80,15 +84,45 @@ impl Store {
         version_id: &str,
         targets: &[String],
     ) -> Result<Distribution> {
+        self.set_distribution_regions_if(version_id, targets, None)
+            .await
+    }
+
+    /// `set_distribution_regions` if the distribution's revision is still `expected` (when
+    /// given); every change of the targets bumps it.
+    pub async fn set_distribution_regions_if(
+        &self,
+        version_id: &str,
+        targets: &[String],
+        expected: Option<i64>,
+    ) -> Result<Distribution> {
         let mut w = self.begin_write().await?;
         publish_in(&mut w, version_id).await?;
-        // Lock the version row so concurrent region changes on PostgreSQL take turns.
-        let v = sqlx::query("UPDATE versions SET revision = revision WHERE id = $1")
-            .bind(version_id)
-            .execute(&mut *w.tx)
-            .await?;
+        // Bumping the revision also locks the version row, so that concurrent region changes on
+        // PostgreSQL take turns; the check then sees the revision the other one left.
+        let v = sqlx::query(
+            "UPDATE versions SET distribution_revision = distribution_revision + 1 WHERE id = $1",
+        )
+        .bind(version_id)
+        .execute(&mut *w.tx)
+        .await?;
         if v.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        if let Some(expected) = expected {
+            let actual: i64 =
+                sqlx::query("SELECT distribution_revision FROM versions WHERE id = $1")
+                    .bind(version_id)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get("distribution_revision")?;
+            // The bump above is this change's own.
+            if actual - 1 != expected {
+                return Err(StoreError::RevisionMismatch {
+                    expected,
+                    actual: actual - 1,
+                });
+            }
         }
         let source_region: String = sqlx::query("SELECT source_region FROM versions WHERE id = $1")
             .bind(version_id)

@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "engine",
         include_str!("../../migrations/0002_engine.sql"),
     ),
+    (
+        3,
+        "distribution_revision",
+        include_str!("../../migrations/0003_distribution_revision.sql"),
+    ),
 ];
 
 /// Applies the migrations not applied yet, all in one transaction. On PostgreSQL an advisory
