@@ -24,7 +24,7 @@ use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
     package::NewPackage,
-    service::{Association, NewService, Visibility},
+    service::{Association, NewService, ServiceUpdate, Visibility},
     version::{ImageSource, NewVersion},
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -159,16 +159,30 @@ fn load(
     connections: u64,
     seconds: u64,
 ) -> LoadResult {
+    load_as(addr, paths, vec![token], connections, seconds)
+}
+
+/// `load` cycling through every (token, path) pair; each connection starts its walk at its own
+/// share of the pairs, so that with enough pairs almost every request is a new caller's.
+fn load_as(
+    addr: std::net::SocketAddr,
+    paths: Vec<String>,
+    tokens: Vec<String>,
+    connections: u64,
+    seconds: u64,
+) -> LoadResult {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async move {
         let paths = Arc::new(paths);
+        let tokens = Arc::new(tokens);
+        let pairs = paths.len() * tokens.len();
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let mut tasks = Vec::new();
         for c in 0..connections {
-            let (paths, token) = (paths.clone(), token.clone());
+            let (paths, tokens) = (paths.clone(), tokens.clone());
             tasks.push(tokio::spawn(async move {
                 let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
                 stream.set_nodelay(true).unwrap();
@@ -176,11 +190,12 @@ fn load(
                 let mut r = BufReader::new(r);
                 let mut lat = Vec::with_capacity(200_000);
                 let mut errors = 0u64;
-                let mut i = c as usize;
+                let mut i = c as usize * pairs / connections as usize;
                 let mut line = String::new();
                 let mut body = Vec::new();
                 while Instant::now() < deadline {
                     let path = &paths[i % paths.len()];
+                    let token = &tokens[(i / paths.len()) % tokens.len()];
                     i += 1;
                     let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
                     let t0 = Instant::now();
@@ -385,6 +400,31 @@ fn main() {
     );
     let loaded_rss = rss_mib(pid);
 
+    // Many customers, each resolving for the first time: the service turns public and every
+    // request comes from one of `BENCH_CALLERS` new tokens, so the per-caller answers miss and
+    // the shared package facts are what is left to hit.
+    let callers = env_num("BENCH_CALLERS", 4000);
+    let new_callers: Vec<String> = rt.block_on(async {
+        let acme = Client::new(&server.endpoint, Some(&vendor)).unwrap();
+        let s = acme.service("bench_app").await.unwrap();
+        acme.update_service(
+            &s.id,
+            &ServiceUpdate {
+                visibility: Some(Visibility::Public),
+                ..Default::default()
+            },
+            Some(s.revision),
+        )
+        .await
+        .unwrap();
+        let mut tokens = Vec::new();
+        for i in 0..callers {
+            tokens.push(token(&admin, &format!("new{i}"), Role::Customer).await);
+        }
+        tokens
+    });
+    let first_time = load_as(addr, paths.clone(), new_callers, connections, seconds);
+
     // The same data served again with the cache off: every request checks the token and
     // resolves in SQLite (the path a cold or write-heavy registry takes).
     drop(server);
@@ -415,6 +455,7 @@ fn main() {
     for (name, r) in [
         ("imagenest GET /v1/resolve", &registry),
         ("bare axum handler", &bare),
+        ("imagenest GET /v1/resolve, new callers", &first_time),
         ("imagenest GET /v1/resolve, cache off", &uncached),
     ] {
         println!(
