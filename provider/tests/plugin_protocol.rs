@@ -300,6 +300,17 @@ fn exits_and_removes_its_socket_when_terraform_is_killed() {
         }
     }
     let (pid, socket) = (pid.unwrap(), socket.unwrap());
+    // Should the provider outlive the test after all, it must not outlive the test run.
+    struct KillOnDrop(u32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-9", &self.0.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    let _guard = KillOnDrop(pid);
     assert!(socket.exists(), "{}", socket.display());
     parent.kill().unwrap();
     parent.wait().unwrap();

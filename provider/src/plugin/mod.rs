@@ -94,6 +94,7 @@ fn socket_path() -> PathBuf {
 ///
 /// Prints exactly one line on stdout, the go-plugin handshake, and nothing else.
 pub async fn serve<P: ProviderDef>(def: P) -> Result<(), PluginError> {
+    let parent = std::os::unix::process::parent_id();
     ignore_sigint();
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
         Ok(pem) if !pem.trim().is_empty() => Some(tls::server_tls(&pem)?),
@@ -142,7 +143,7 @@ pub async fn serve<P: ProviderDef>(def: P) -> Result<(), PluginError> {
         _ = async { let _ = grace.wait_for(|v| *v).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
             tracing::debug!("connections still open after shutdown; exiting anyway");
         }
-        _ = parent_gone() => {
+        _ = parent_gone(parent) => {
             tracing::debug!("terraform is gone without a shutdown call; exiting");
         }
     }
@@ -152,8 +153,10 @@ pub async fn serve<P: ProviderDef>(def: P) -> Result<(), PluginError> {
 /// Resolves when the process that started the provider has ended. Terraform stops its
 /// providers when it ends, but when it is killed itself (SIGKILL, a cancelled CI job) nobody
 /// does: the provider then exits within a second and removes its socket.
-async fn parent_gone() {
-    let parent = std::os::unix::process::parent_id();
+///
+/// `parent` is read before the handshake is written: read later, a Terraform killed right after
+/// the handshake would already have been replaced by the process that adopted the provider.
+async fn parent_gone(parent: u32) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tick.tick().await;
