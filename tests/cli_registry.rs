@@ -57,6 +57,23 @@ async fn registry_commands_end_to_end() {
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(created["account"], "cust1");
     let customer = created["token"].as_str().unwrap().to_string();
+    // The embedded sim cloud has an account for every registry account (DESIGN §6), with keys.
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("sim-cloud.json")).unwrap()).unwrap();
+    for name in ["acme", "cust1", "delivery"] {
+        let account = sim["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("no sim account `{name}` in {sim}"));
+        assert!(
+            account["access_key_id"]
+                .as_str()
+                .is_some_and(|k| !k.is_empty()),
+            "{account}"
+        );
+    }
     // A vendor cannot mint tokens: exit 4 with the registry's message.
     let out = run(&[
         "token",

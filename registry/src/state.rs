@@ -28,7 +28,13 @@ pub struct RegistryConfig {
     /// The cloud account ID of a registry account that has none stored (the sim cloud derives
     /// one from the name; with a real cloud the name is taken as the ID).
     pub default_cloud_account: crate::engine::CloudAccountFn,
+    /// Called with an account's name after a token for it is created (so an embedded sim cloud
+    /// can make the account of the same name).
+    pub on_account: Option<AccountHook>,
 }
+
+/// See [`RegistryConfig::on_account`].
+pub type AccountHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl std::fmt::Debug for RegistryConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +58,7 @@ impl Default for RegistryConfig {
             cache_ttl: Duration::from_secs(1),
             body_limit: 1024 * 1024,
             ros_delivery: Default::default(),
+            on_account: None,
             default_cloud_account: Arc::new(|name: &str| name.to_string()),
         }
     }

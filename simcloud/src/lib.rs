@@ -31,5 +31,5 @@ pub use config::{CopySpeed, Faults, SimConfig};
 pub use error::SimError;
 pub use info::SimInfo;
 pub use model::{Account, account_id_for, is_image_id};
-pub use server::SimCloud;
+pub use server::{SimAccounts, SimCloud};
 pub use sim::{CreateImage, DELIVERY_ACCOUNT, ImageFilter, ImageView};

@@ -14,6 +14,20 @@ use crate::info::SimInfo;
 use crate::model::Account;
 use crate::sim::{CreateImage, DELIVERY_ACCOUNT, ImageFilter, ImageView, Sim};
 
+/// Makes accounts in a running sim cloud; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct SimAccounts(Arc<Shared>);
+
+impl SimAccounts {
+    /// The account of that name, created (and listed in `sim-cloud.json`) if it is new.
+    pub fn ensure(&self, name: &str) -> Result<Account, SimError> {
+        let mut sim = self.0.lock();
+        let account = sim.ensure_account(name)?;
+        self.0.refresh_info(&sim)?;
+        Ok(account)
+    }
+}
+
 /// A sim cloud serving on a listener. Dropping the handle (or [`SimCloud::shutdown`]) stops it
 /// and releases its data directory at once, so another sim can open it.
 #[derive(Debug)]
@@ -74,6 +88,11 @@ impl SimCloud {
         let account = sim.ensure_account(name)?;
         self.shared.refresh_info(&sim)?;
         Ok(account)
+    }
+
+    /// A handle that makes accounts in this sim (for the registry's account hook).
+    pub fn accounts(&self) -> SimAccounts {
+        SimAccounts(self.shared.clone())
     }
 
     /// The delivery account.

@@ -119,6 +119,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             tracing::info!(endpoint = %started.endpoint(), "embedded sim cloud running; credentials in sim-cloud.json");
             let driver = started.driver(imagenest_simcloud::DELIVERY_ACCOUNT).context("cannot sign in to the sim cloud as the delivery account")?;
             config.default_cloud_account = Arc::new(|name: &str| imagenest_simcloud::account_id_for(name));
+            // A sim account for every registry account (same name), now and when one is added.
+            let accounts = started.accounts();
+            for name in store.account_names().await? {
+                accounts.ensure(&name).with_context(|| format!("cannot create the sim cloud account `{name}`"))?;
+            }
+            config.on_account = Some(Arc::new(move |name: &str| {
+                if let Err(e) = accounts.ensure(name) {
+                    tracing::warn!(account = name, error = %e, "cannot create the sim cloud account");
+                }
+            }));
             sim = Some(started);
             driver
         }

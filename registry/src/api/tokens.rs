@@ -48,6 +48,11 @@ pub async fn create(
             secret_hash: auth::hash_secret(&secret),
         })
         .await?;
+    if let Some(hook) = st.config.on_account.clone() {
+        let account = info.account.clone();
+        // The hook may touch files (the sim cloud's account list): off the async threads.
+        let _ = tokio::task::spawn_blocking(move || hook(&account)).await;
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(TokenCreated {

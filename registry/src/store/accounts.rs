@@ -182,6 +182,16 @@ impl Store {
         })
     }
 
+    /// Every account's name, sorted.
+    pub async fn account_names(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT name FROM accounts ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("name").map_err(Into::into))
+            .collect()
+    }
+
     /// Whether any account exists yet (first start of a registry).
     pub async fn has_accounts(&self) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
