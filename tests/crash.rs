@@ -182,6 +182,26 @@ async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
     // Exactly one copy per (version, region): no duplicate from a copy requested before a crash.
     let copies = delivery_copies(dir.path()).await;
     assert_eq!(copies.len(), versions.len() * targets.len(), "{copies:#?}");
+    // Nor one made and cleaned up since: the sim counts every image CopyImage created.
+    let stats: serde_json::Value =
+        reqwest::get(format!("{}/_sim/copies", sim_endpoint(dir.path())))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let made = stats["copies_made"].as_object().expect("copies_made");
+    eprintln!("copies made: {made:?}");
+    for (name, region) in copies.keys() {
+        let n = made
+            .get(&format!("{region}/{name}"))
+            .and_then(|n| n.as_u64());
+        assert_eq!(
+            n,
+            Some(1),
+            "{name} in {region} copied {n:?} times: {made:#?}"
+        );
+    }
     for ((name, region), statuses) in &copies {
         assert_eq!(
             statuses,

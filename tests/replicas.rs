@@ -277,4 +277,10 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
             "{region} had {peak} copies in progress at once: {stats}"
         );
     }
+    // No replica copied anything twice, not even a copy deleted again since.
+    let made = stats["copies_made"].as_object().unwrap();
+    assert_eq!(made.len(), versions.len() * targets.len(), "{stats}");
+    for (copy, n) in made {
+        assert_eq!(n.as_u64(), Some(1), "{copy} was copied {n} times: {stats}");
+    }
 }

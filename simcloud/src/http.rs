@@ -293,6 +293,9 @@ async fn put_faults(
 pub struct CopyStats {
     /// Per region, the most copies ever in progress at once (running and waiting).
     pub peak_in_progress: std::collections::BTreeMap<String, usize>,
+    /// Per `region/image name`, the images CopyImage created.
+    #[serde(default)]
+    pub copies_made: std::collections::BTreeMap<String, u32>,
 }
 
 async fn copy_stats(State(shared): State<Arc<Shared>>) -> Json<CopyStats> {
@@ -300,5 +303,6 @@ async fn copy_stats(State(shared): State<Arc<Shared>>) -> Json<CopyStats> {
     sim.tick();
     Json(CopyStats {
         peak_in_progress: sim.state.peak_in_progress.clone(),
+        copies_made: sim.state.copies_made.clone(),
     })
 }

@@ -82,6 +82,10 @@ pub struct State {
     /// client that respects the region's copy limit keeps at or under it.
     #[serde(default)]
     pub peak_in_progress: BTreeMap<String, usize>,
+    /// Per `region/image name`, how many images CopyImage created (a retried call that its
+    /// ClientToken matched creates none): more than one is a duplicate copy.
+    #[serde(default)]
+    pub copies_made: BTreeMap<String, u32>,
     #[serde(skip)]
     queues: HashMap<String, RegionQueue>,
     #[serde(skip)]
@@ -172,6 +176,10 @@ impl State {
                 let in_progress = queue.running.len() + queue.waiting.len();
                 let peak = self.peak_in_progress.entry(region.clone()).or_default();
                 *peak = (*peak).max(in_progress);
+                *self
+                    .copies_made
+                    .entry(format!("{region}/{}", image.name))
+                    .or_default() += 1;
                 self.images.insert(image.id.clone(), image);
                 self.fill(&region, t);
                 self.advance_region(&region, t);
