@@ -108,8 +108,32 @@ pub fn literal(field: &str, value: &str) -> Result<(), Invalid> {
 
 /// A cloud image ID as a vendor gives it: 1–128 characters of letters, digits, `-`, `_`, `.`.
 pub fn image_id(field: &str, value: &str) -> Result<(), Invalid> {
+    cloud_id(field, "image ID", value)
+}
+
+/// A marketplace product code (`cmjj012345`), with the image ID's character rule.
+pub fn product_code(field: &str, value: &str) -> Result<(), Invalid> {
+    cloud_id(field, "product code", value)
+}
+
+/// A marketplace product version (`V1.0.2`), with the image ID's character rule.
+pub fn product_version(field: &str, value: &str) -> Result<(), Invalid> {
+    cloud_id(field, "product version", value)
+}
+
+/// A cloud account ID (digits on Alibaba Cloud), with the image ID's character rule.
+pub fn cloud_account_id(field: &str, value: &str) -> Result<(), Invalid> {
+    cloud_id(field, "cloud account ID", value)
+}
+
+/// An identifier the cloud issues: 1–128 characters of letters, digits, `-`, `_`, `.`;
+/// `what` names it in the message.
+fn cloud_id(field: &str, what: &str, value: &str) -> Result<(), Invalid> {
     if value.is_empty() || value.len() > 128 {
-        return Err(Invalid::new(field, "image ID must be 1–128 characters"));
+        return Err(Invalid::new(
+            field,
+            format!("{what} must be 1–128 characters"),
+        ));
     }
     if !value
         .bytes()
@@ -117,7 +141,7 @@ pub fn image_id(field: &str, value: &str) -> Result<(), Invalid> {
     {
         return Err(Invalid::new(
             field,
-            format!("image ID `{value}` may only hold letters, digits, `-`, `_` and `.`"),
+            format!("{what} `{value}` may only hold letters, digits, `-`, `_` and `.`"),
         ));
     }
     Ok(())

@@ -35,9 +35,9 @@ impl ImageSource {
                 product_code,
                 product_version,
             } => {
-                names::image_id("image.product_code", product_code)?;
+                names::product_code("image.product_code", product_code)?;
                 if let Some(v) = product_version {
-                    names::image_id("image.product_version", v)?;
+                    names::product_version("image.product_version", v)?;
                 }
                 Ok(())
             }
@@ -249,6 +249,18 @@ mod tests {
                 "{json}"
             );
         }
+        // The message names what the value is, not "image ID".
+        let err = serde_json::from_str::<ImageSource>(
+            r#"{"type":"marketplace","product_code":"cmjj/01"}"#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("product code `cmjj/01`"),
+            "{}",
+            err.message
+        );
         let unknown = serde_json::from_str::<ImageSource>(r#"{"type":"iso","path":"x"}"#);
         assert!(unknown.is_err());
     }

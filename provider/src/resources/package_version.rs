@@ -167,14 +167,7 @@ impl Resource<Client> for VersionResource {
                 if let Err(e) = src.validate() {
                     let path = invalid_at(&e);
                     let name = e.field.rsplit('.').next().unwrap_or("image").to_string();
-                    // Core checks product codes and versions with its image-ID rule; say what
-                    // the value is.
-                    let message = match name.as_str() {
-                        "product_code" => e.message.replacen("image ID", "product code", 1),
-                        "product_version" => e.message.replacen("image ID", "product version", 1),
-                        _ => e.message.clone(),
-                    };
-                    diags.error_at(&path, format!("Invalid {name}"), message);
+                    diags.error_at(&path, format!("Invalid {name}"), e.message.clone());
                 }
             }
             Err((path, msg)) => diags.error_at(&path, "Invalid image", msg),

@@ -31,7 +31,7 @@ pub async fn create(
     }
     names::account_name("account", &body.account)?;
     if let Some(cloud) = &body.cloud_account_id {
-        names::image_id("cloud_account_id", cloud)?;
+        names::cloud_account_id("cloud_account_id", cloud)?;
     }
     if body.description.chars().count() > 500 {
         return Err(ApiError::invalid("description", "at most 500 characters"));
