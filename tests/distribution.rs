@@ -695,3 +695,100 @@ fn product_code(image: &ImageView) -> String {
         .clone()
         .unwrap_or_else(|| image.name.clone())
 }
+
+/// Moving a service's association from one package to another moves the sharing with it: the
+/// old package's copies are unshared (no other service names it), the new one's shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_follows_a_changed_association() {
+    let s = setup(CopySpeed::Instant, Faults::default()).await;
+    let other = s
+        .acme
+        .create_package(&NewPackage {
+            name: "acme_other".into(),
+            description: "Another Acme image".into(),
+            resource_group: String::new(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap();
+    let first = version(
+        &s,
+        "v_1",
+        &s.cr.vendor_image("acme", "cn-hangzhou", "acme-base-v1", 10),
+    )
+    .await;
+    let second = s
+        .acme
+        .create_version(
+            &other.id,
+            &NewVersion {
+                name: "v_1".into(),
+                description: String::new(),
+                image: ImageSource::Custom {
+                    region: "cn-hangzhou".into(),
+                    image_id: s
+                        .cr
+                        .vendor_image("acme", "cn-hangzhou", "acme-other-v1", 10),
+                },
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    for vid in [&first, &second] {
+        s.acme
+            .set_distribution_regions(vid, &regions(&["cn-beijing"]))
+            .await
+            .unwrap();
+    }
+    let first_copy = settled(&s.acme, &first, 30).await.region_images["cn-beijing"].clone();
+    let second_copy = settled(&s.acme, &second, 30).await.region_images["cn-beijing"].clone();
+    let cust1 = vec![account_id_for("cust1")];
+
+    let svc = s
+        .acme
+        .create_service(&private_service(
+            "acme_app",
+            &s.package_id,
+            &["cust1".to_string()],
+        ))
+        .await
+        .unwrap();
+    eventually(30, "the first package's copy shared with cust1", || {
+        let shared = share_list(&s.cr, &first_copy);
+        let want = cust1.clone();
+        async move { (shared == want).then_some(()) }
+    })
+    .await;
+    assert!(share_list(&s.cr, &second_copy).is_empty());
+
+    s.acme
+        .update_service(
+            &svc.id,
+            &ServiceUpdate {
+                image_associations: Some(
+                    [(
+                        "centos_7".to_string(),
+                        Association {
+                            package_id: other.id.clone(),
+                            version: "latest".into(),
+                        },
+                    )]
+                    .into(),
+                ),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    eventually(30, "sharing moved to the second package's copy", || {
+        let (old, new) = (
+            share_list(&s.cr, &first_copy),
+            share_list(&s.cr, &second_copy),
+        );
+        let want = cust1.clone();
+        async move { (old.is_empty() && new == want).then_some(()) }
+    })
+    .await;
+}
