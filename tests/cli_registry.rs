@@ -136,6 +136,27 @@ async fn registry_commands_end_to_end() {
     let dist: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(dist["status"], "available");
     assert_eq!(dist["region_images"].as_object().unwrap().len(), 2);
+    // On a terminal (`script` gives it a pseudo-terminal), --watch draws a bar per region.
+    let on_tty = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{} distribution show {} --watch --token {vendor} --data-dir {d}",
+            env!("CARGO_BIN_EXE_imagenest"),
+            v.id
+        ))
+        .arg("/dev/null")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run `script` (util-linux) to give the CLI a terminal");
+    let screen = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(on_tty.status.success(), "{screen}");
+    for region in ["cn-beijing", "us-east-1"] {
+        assert!(
+            screen.contains(&format!("{region} [")) && screen.contains("100% available m-"),
+            "no finished bar for {region} in:\n{screen}"
+        );
+    }
     let out = run(&[
         "distribution",
         "show",
