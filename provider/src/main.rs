@@ -4,7 +4,6 @@
 //! stderr, at debug level only when TF_LOG (or TF_LOG_PROVIDER) asks for it.
 
 use imagenest_provider::plugin;
-use imagenest_provider::provider::ImagenestProvider;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -13,24 +12,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("terraform-provider-imagenest: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(plugin::serve(ImagenestProvider)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("terraform-provider-imagenest: {e}");
-            ExitCode::from(1)
-        }
-    }
+    plugin::serve_blocking("terraform-provider-imagenest")
 }
 
 fn init_logging() {

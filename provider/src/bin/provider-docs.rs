@@ -13,7 +13,6 @@
 
 use imagenest_provider::docs::{self, Difference};
 use imagenest_provider::plugin;
-use imagenest_provider::provider::ImagenestProvider;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -124,22 +123,5 @@ fn serve_as_provider() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(1);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("provider-docs: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(plugin::serve(ImagenestProvider)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("provider-docs: {e}");
-            ExitCode::from(1)
-        }
-    }
+    plugin::serve_blocking("provider-docs")
 }

@@ -90,6 +90,29 @@ fn socket_path() -> PathBuf {
     ))
 }
 
+/// Serves the imagenest provider on a runtime of its own until Terraform shuts it down: the body
+/// of every binary that Terraform starts as this provider. `program` names it in errors.
+pub fn serve_blocking(program: &str) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{program}: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve(crate::provider::ImagenestProvider)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
 /// Serves the provider until Terraform calls GRPCController/Shutdown.
 ///
 /// Prints exactly one line on stdout, the go-plugin handshake, and nothing else.
