@@ -75,7 +75,7 @@ pub struct ResolveKey {
 
 /// The packages a resolve's package key may name, each with its resolution facts (which hold
 /// its access).
-pub type PackageReads = Arc<Vec<(imagenest_core::package::Package, Arc<PackageFacts>)>>;
+pub type PackageReads = Arc<Vec<(imagenest_core::package::Package, PackageFacts)>>;
 
 /// A cached answer: the status and the serialised body.
 pub type CachedAnswer = (u16, bytes::Bytes);

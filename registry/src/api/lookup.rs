@@ -46,7 +46,14 @@ pub async fn package(
     key: &str,
     intent: Intent,
 ) -> Result<(Package, PackageAccess), ApiError> {
-    choose_package(package_candidates(st, key).await?, caller, key, intent)
+    let mut candidates = package_candidates(st, key).await?;
+    let chosen = choose_package(
+        candidates.iter().map(|(p, access)| (p, access)),
+        caller,
+        key,
+        intent,
+    )?;
+    Ok(candidates.swap_remove(chosen))
 }
 
 /// Every package `key` may name, with its access, whoever asks: the store reads of a lookup,
@@ -78,41 +85,43 @@ pub async fn package_candidates(
     Ok(out)
 }
 
-/// Which of the candidates `caller` gets for `intent`: by plain name the caller's own package
-/// wins over others'; the rest must allow the caller; several left is a conflict.
-pub fn choose_package(
-    candidates: Vec<(Package, PackageAccess)>,
+/// Which of the candidates `caller` gets for `intent` (its index): by plain name the caller's
+/// own package wins over others'; the rest must allow the caller; several left is a conflict.
+pub fn choose_package<'a>(
+    candidates: impl IntoIterator<Item = (&'a Package, &'a PackageAccess)>,
     caller: &Principal,
     key: &str,
     intent: Intent,
-) -> Result<(Package, PackageAccess), ApiError> {
+) -> Result<usize, ApiError> {
+    let candidates: Vec<(usize, (&Package, &PackageAccess))> =
+        candidates.into_iter().enumerate().collect();
     let by_name = !key.starts_with("pkg-") && !key.contains('/');
-    let candidates = match candidates
+    let own = candidates
         .iter()
-        .position(|(p, _)| p.owner == caller.account)
-    {
-        Some(i) if by_name => vec![candidates[i].clone()],
-        _ => candidates,
+        .find(|(_, (p, _))| by_name && p.owner == caller.account);
+    let considered: Vec<_> = match own {
+        Some(&own) => vec![own],
+        None => candidates,
     };
     let mut allowed = Vec::new();
-    for (p, access) in candidates {
-        if package_allows(&access, &p, caller, intent) {
-            allowed.push((p, access));
-        } else if intent == Intent::Write && package_allows(&access, &p, caller, Intent::Read) {
+    for (i, (p, access)) in considered {
+        if package_allows(access, p, caller, intent) {
+            allowed.push((i, p));
+        } else if intent == Intent::Write && package_allows(access, p, caller, Intent::Read) {
             return Err(ApiError::forbidden(format!(
                 "only the owner of package `{}` can change it",
                 p.name
             )));
         }
     }
-    match allowed.len() {
-        0 => Err(not_found("package", key)),
-        1 => Ok(allowed.remove(0)),
+    match allowed.as_slice() {
+        [] => Err(not_found("package", key)),
+        [(i, _)] => Ok(*i),
         _ => Err(ApiError::conflict(format!(
             "several accounts have a package named `{key}`; name it as owner/name ({}) or by ID",
             allowed
                 .iter()
-                .map(|(p, _)| format!("{}/{}", p.owner, p.name))
+                .map(|(_, p)| format!("{}/{}", p.owner, p.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))

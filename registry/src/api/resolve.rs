@@ -78,26 +78,22 @@ async fn answer(st: &AppState, key: &ResolveKey) -> Result<Resolution, ApiError>
         ));
     }
     let reads = package_reads(st, &key.package).await?;
-    let candidates = reads
-        .iter()
-        .map(|(p, facts)| (p.clone(), facts.access.clone()))
-        .collect();
-    let (package, _) =
-        lookup::choose_package(candidates, &key.caller, &key.package, Intent::Resolve)?;
-    let facts = reads
-        .iter()
-        .find(|(p, _)| p.id == package.id)
-        .map(|(_, facts)| facts.clone())
-        .ok_or_else(ApiError::internal)?;
+    let chosen = lookup::choose_package(
+        reads.iter().map(|(p, facts)| (p, &facts.access)),
+        &key.caller,
+        &key.package,
+        Intent::Resolve,
+    )?;
+    let (package, facts) = &reads[chosen];
     let r = resolve::resolve(
-        &facts,
+        facts,
         &Selector::parse(&key.version),
         &key.region,
         &key.caller,
     )?;
     Ok(Resolution {
         image_id: r.image_id,
-        package: package.name,
+        package: package.name.clone(),
         version: r.version,
         region: key.region.clone(),
     })
@@ -112,7 +108,7 @@ async fn package_reads(st: &AppState, key: &str) -> Result<PackageReads, ApiErro
     let mut reads = Vec::new();
     for (package, access) in lookup::package_candidates(st, key).await? {
         let facts = st.store.resolution_facts_with(&package, access).await?;
-        reads.push((package, Arc::new(facts)));
+        reads.push((package, facts));
     }
     let reads: PackageReads = Arc::new(reads);
     st.package_facts

@@ -99,30 +99,29 @@ impl Store {
         let mut w = self.begin_write().await?;
         publish_in(&mut w, version_id).await?;
         // Bumping the revision also locks the version row, so that concurrent region changes on
-        // PostgreSQL take turns; the check then sees the revision the other one left.
-        let v = sqlx::query(
-            "UPDATE versions SET distribution_revision = distribution_revision + 1 WHERE id = $1",
+        // PostgreSQL take turns; the expected revision, when given, is checked by the same
+        // statement, and only a miss reads the row again to tell why.
+        let bumped = sqlx::query(
+            "UPDATE versions SET distribution_revision = distribution_revision + 1
+             WHERE id = $1 AND ($2 = 0 OR distribution_revision = $3)",
         )
         .bind(version_id)
+        .bind(i64::from(expected.is_some()))
+        .bind(expected.unwrap_or(0))
         .execute(&mut *w.tx)
         .await?;
-        if v.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        if let Some(expected) = expected {
-            let actual: i64 =
-                sqlx::query("SELECT distribution_revision FROM versions WHERE id = $1")
-                    .bind(version_id)
-                    .fetch_one(&mut *w.tx)
-                    .await?
-                    .try_get("distribution_revision")?;
-            // The bump above is this change's own.
-            if actual - 1 != expected {
-                return Err(StoreError::RevisionMismatch {
+        if bumped.rows_affected() == 0 {
+            let row = sqlx::query("SELECT distribution_revision FROM versions WHERE id = $1")
+                .bind(version_id)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+            return Err(match (row, expected) {
+                (Some(row), Some(expected)) => StoreError::RevisionMismatch {
                     expected,
-                    actual: actual - 1,
-                });
-            }
+                    actual: row.try_get("distribution_revision")?,
+                },
+                _ => StoreError::NotFound,
+            });
         }
         let source_region: String = sqlx::query("SELECT source_region FROM versions WHERE id = $1")
             .bind(version_id)
