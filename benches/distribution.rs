@@ -13,6 +13,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -22,8 +23,6 @@ use imagenest_client::Client;
 use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
-    package::NewPackage,
-    version::{ImageSource, NewVersion},
 };
 use rand::{Rng, SeedableRng};
 use support::{Proc, cpu_time, spawn, wait_for_file};
@@ -127,12 +126,7 @@ async fn versions(rig: &Rig, sizes: &[u64]) -> Vec<String> {
     let http = reqwest::Client::new();
     let p = rig
         .vendor
-        .create_package(&NewPackage {
-            name: "bench_pkg".into(),
-            description: "benchmark package".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("bench_pkg", "benchmark package"))
         .await
         .unwrap();
     let mut out = Vec::new();
@@ -150,14 +144,10 @@ async fn versions(rig: &Rig, sizes: &[u64]) -> Vec<String> {
             .vendor
             .create_version(
                 &p.id,
-                &NewVersion {
-                    name: format!("v_{i}"),
-                    description: String::new(),
-                    image: ImageSource::Custom {
-                        region: "cn-hangzhou".into(),
-                        image_id: image["image_id"].as_str().unwrap().to_string(),
-                    },
-                },
+                &custom_version(
+                    format!("v_{i}"),
+                    image["image_id"].as_str().unwrap().to_string(),
+                ),
             )
             .await
             .unwrap();

@@ -9,6 +9,7 @@
 //!
 //! Environment: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 32), BENCH_PACKAGES (default 10000).
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::{
     path::Path,
     process::{Child, Command, Stdio},
@@ -23,9 +24,7 @@ use imagenest_client::Client;
 use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
-    package::NewPackage,
     service::{Association, NewService, ServiceUpdate, Visibility},
-    version::{ImageSource, NewVersion},
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -111,26 +110,11 @@ async fn create_packages(endpoint: &str, token: &str, n: u64, workers: u64) -> D
             let mut i = w;
             while i < n {
                 let p = client
-                    .create_package(&NewPackage {
-                        name: format!("bench_pkg_{i}"),
-                        description: "benchmark package".into(),
-                        resource_group: String::new(),
-                        tags: Default::default(),
-                    })
+                    .create_package(&new_package(format!("bench_pkg_{i}"), "benchmark package"))
                     .await
                     .expect("create package");
                 client
-                    .create_version(
-                        &p.id,
-                        &NewVersion {
-                            name: "v_1".into(),
-                            description: String::new(),
-                            image: ImageSource::Custom {
-                                region: "cn-hangzhou".into(),
-                                image_id: format!("m-bench{i}"),
-                            },
-                        },
-                    )
+                    .create_version(&p.id, &custom_version("v_1", format!("m-bench{i}")))
                     .await
                     .expect("create version");
                 i += workers;
@@ -295,17 +279,7 @@ fn main() {
         let image = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let p = acme.package("bench_pkg_0").await.unwrap();
         let v = acme
-            .create_version(
-                &p.id,
-                &NewVersion {
-                    name: "v_real".into(),
-                    description: String::new(),
-                    image: ImageSource::Custom {
-                        region: "cn-hangzhou".into(),
-                        image_id: image,
-                    },
-                },
-            )
+            .create_version(&p.id, &custom_version("v_real", image))
             .await
             .unwrap();
         acme.set_distribution_regions(&v.id, &["all".to_string()])

@@ -4,14 +4,11 @@
 
 mod common;
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::time::{Duration, Instant};
 
 use common::{Serve, run};
 use imagenest_client::Client;
-use imagenest_core::{
-    package::NewPackage,
-    version::{ImageSource, NewVersion},
-};
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -93,27 +90,12 @@ async fn registry_commands_end_to_end() {
 
     let acme = Client::new(&reg.endpoint, Some(&vendor)).unwrap();
     let p = acme
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "CLI test package".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "CLI test package"))
         .await
         .unwrap();
     let image = common::vendor_image(dir.path(), "acme", "base", 10);
     let v = acme
-        .create_version(
-            &p.id,
-            &NewVersion {
-                name: "v_1".into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: image,
-                },
-            },
-        )
+        .create_version(&p.id, &custom_version("v_1", image))
         .await
         .unwrap();
     acme.set_distribution_regions(&v.id, &["cn-beijing".to_string(), "us-east-1".to_string()])

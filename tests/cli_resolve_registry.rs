@@ -2,6 +2,7 @@
 //! the literal resolves to the region's copy, a region without a copy is a per-site error, and a
 //! token that may not read the service is refused with a clear message.
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -9,9 +10,7 @@ use imagenest_client::Client;
 use imagenest_core::{
     Role,
     distribution::DistributionStatus,
-    package::NewPackage,
     service::{Association, NewService, Visibility},
-    version::{ImageSource, NewVersion},
 };
 use imagenest_registry::store::Backend;
 use imagenest_simcloud::{CopySpeed, Faults};
@@ -36,27 +35,12 @@ async fn resolves_through_the_registry_with_the_callers_token() {
     let token = cr.reg.token("acme", Role::Vendor).await;
     let acme = Client::new(&cr.reg.url, Some(&token)).unwrap();
     let package = acme
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "Acme base image".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "Acme base image"))
         .await
         .unwrap();
     let source = cr.vendor_image("acme", "cn-hangzhou", "acme-base-v1", 10);
     let version = acme
-        .create_version(
-            &package.id,
-            &NewVersion {
-                name: "v_1".into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: source,
-                },
-            },
-        )
+        .create_version(&package.id, &custom_version("v_1", source))
         .await
         .unwrap();
     acme.set_distribution_regions(

@@ -3,6 +3,7 @@
 //! data dir; every distribution must complete with exactly one copy per region, counted in the sim.
 //! Sharing work pending at a crash is finished after the restart, with no service change.
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::{
     collections::BTreeMap,
     path::Path,
@@ -14,9 +15,7 @@ use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
     distribution::DistributionStatus,
-    package::NewPackage,
     service::{Association, NewService, Visibility},
-    version::{ImageSource, NewVersion},
 };
 use rand::{Rng, SeedableRng};
 
@@ -111,29 +110,14 @@ async fn sigkill_during_distributions_loses_nothing_and_copies_once() {
     .to_vec();
     let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
     let p = acme
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "crash test package".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "crash test package"))
         .await
         .unwrap();
     let mut versions = Vec::new();
     for i in 0..5 {
         let image = common::vendor_image(dir.path(), "acme", &format!("base{i}"), 10);
         let v = acme
-            .create_version(
-                &p.id,
-                &NewVersion {
-                    name: format!("v_{i}"),
-                    description: String::new(),
-                    image: ImageSource::Custom {
-                        region: "cn-hangzhou".into(),
-                        image_id: image,
-                    },
-                },
-            )
+            .create_version(&p.id, &custom_version(format!("v_{i}"), image))
             .await
             .unwrap();
         acme.set_distribution_regions(&v.id, &targets)
@@ -244,27 +228,12 @@ async fn sharing_pending_at_a_sigkill_is_finished_after_the_restart() {
         .token;
     let acme = Client::new(&reg.endpoint, Some(&vendor_token)).unwrap();
     let p = acme
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "crash test package".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "crash test package"))
         .await
         .unwrap();
     let image = common::vendor_image(dir.path(), "acme", "base", 1);
     let v = acme
-        .create_version(
-            &p.id,
-            &NewVersion {
-                name: "v_1".into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: image,
-                },
-            },
-        )
+        .create_version(&p.id, &custom_version("v_1", image))
         .await
         .unwrap();
     let targets: Vec<String> = ["cn-hangzhou", "cn-beijing", "us-east-1"]

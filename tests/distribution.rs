@@ -1,6 +1,7 @@
 //! The distribution engine against the sim cloud over real HTTP: copies through the delivery
 //! account, faults, region changes, retries, sharing and deletion. Every copy is counted in the sim.
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::{
     collections::BTreeMap,
     future::Future,
@@ -11,7 +12,6 @@ use imagenest_client::Client;
 use imagenest_core::{
     Role,
     distribution::{Distribution, DistributionStatus, RegionStatus},
-    package::NewPackage,
     service::{Association, NewService, ServiceUpdate, Visibility},
     version::{ImageSource, NewVersion},
 };
@@ -72,12 +72,7 @@ async fn setup(speed: CopySpeed, faults: Faults) -> Setup {
     let cr = CloudRegistry::start(Backend::Sqlite, speed, faults).await;
     let acme = Client::new(&cr.reg.url, Some(&cr.reg.token("acme", Role::Vendor).await)).unwrap();
     let p = acme
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "Acme base image".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "Acme base image"))
         .await
         .unwrap();
     Setup {
@@ -89,17 +84,7 @@ async fn setup(speed: CopySpeed, faults: Faults) -> Setup {
 
 async fn version(s: &Setup, name: &str, image_id: &str) -> String {
     s.acme
-        .create_version(
-            &s.package_id,
-            &NewVersion {
-                name: name.into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: image_id.into(),
-                },
-            },
-        )
+        .create_version(&s.package_id, &custom_version(name, image_id))
         .await
         .unwrap()
         .id
@@ -487,29 +472,14 @@ async fn final_sharing_errors_stay_on_the_region_and_say_what_to_do() {
     // A second package, sharing fine all along: one package's failure blocks nothing else.
     let other = s
         .acme
-        .create_package(&NewPackage {
-            name: "acme_other".into(),
-            description: "Another Acme image".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_other", "Another Acme image"))
         .await
         .unwrap();
     let other_source =
         s.cr.vendor_image("acme", "cn-hangzhou", "acme-other-v1", 10);
     let other_vid = s
         .acme
-        .create_version(
-            &other.id,
-            &NewVersion {
-                name: "o_1".into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: other_source,
-                },
-            },
-        )
+        .create_version(&other.id, &custom_version("o_1", other_source))
         .await
         .unwrap()
         .id;
@@ -703,12 +673,7 @@ async fn sharing_follows_a_changed_association() {
     let s = setup(CopySpeed::Instant, Faults::default()).await;
     let other = s
         .acme
-        .create_package(&NewPackage {
-            name: "acme_other".into(),
-            description: "Another Acme image".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_other", "Another Acme image"))
         .await
         .unwrap();
     let first = version(

@@ -121,7 +121,7 @@ fn quickstart_keep_prints_commands_that_work_in_a_fresh_shell() {
     let export = line_after("Talk to it as the vendor");
     assert!(export.starts_with("export IMAGENEST_ENDPOINT="), "{export}");
     let stop = line_after("Stop and clean up:");
-    let pid: i32 = stop
+    let pid: u32 = stop
         .split("kill ")
         .nth(1)
         .and_then(|rest| rest.split(';').next())
@@ -165,17 +165,8 @@ fn quickstart_keep_prints_commands_that_work_in_a_fresh_shell() {
         text(&stopped)
     );
     // The registry is gone: no such process, or a zombie waiting for whoever adopted it.
-    let running = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| {
-                let state = stat.rsplit(')').next()?.split_whitespace().next()?;
-                Some(state != "Z")
-            })
-            .unwrap_or(false)
-    };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while running() {
+    while imagenest_testkit::process::is_running(pid) {
         assert!(
             Instant::now() < deadline,
             "the registry (pid {pid}) still runs"

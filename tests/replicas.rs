@@ -4,6 +4,7 @@
 
 mod common;
 
+use imagenest_testkit::fixtures::{custom_version, new_package};
 use std::{
     collections::BTreeSet,
     path::Path,
@@ -17,8 +18,6 @@ use imagenest_core::{
     Role,
     api::{NewToken, TokenKind},
     distribution::DistributionStatus,
-    package::NewPackage,
-    version::{ImageSource, NewVersion},
 };
 use sqlx::{Connection, Row};
 
@@ -135,12 +134,7 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
     let acme_a = Client::new(&endpoint_a, Some(&vendor)).unwrap();
     let acme_b = Client::new(&endpoint_b, Some(&vendor)).unwrap();
     let p = acme_a
-        .create_package(&NewPackage {
-            name: "acme_base".into(),
-            description: "replica test package".into(),
-            resource_group: String::new(),
-            tags: Default::default(),
-        })
+        .create_package(&new_package("acme_base", "replica test package"))
         .await
         .unwrap();
     let targets: Vec<String> = [
@@ -162,17 +156,7 @@ async fn replicas_share_work_and_take_over_from_a_dead_one() {
         let image = common::vendor_image(sim_dir.path(), "acme", &format!("base{i}"), 10);
         let client = if i % 2 == 0 { &acme_a } else { &acme_b };
         let v = client
-            .create_version(
-                &p.id,
-                &NewVersion {
-                    name: format!("v_{i}"),
-                    description: String::new(),
-                    image: ImageSource::Custom {
-                        region: "cn-hangzhou".into(),
-                        image_id: image,
-                    },
-                },
-            )
+            .create_version(&p.id, &custom_version(format!("v_{i}"), image))
             .await
             .unwrap();
         versions.push(v.id);

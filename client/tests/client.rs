@@ -1,6 +1,7 @@
 //! The typed client against a real registry over a socket: every call, and errors that keep
 //! the API's code, message and field.
 
+use imagenest_testkit::fixtures::custom_version;
 use std::collections::BTreeMap;
 
 use imagenest_client::{Client, ClientError, PageRequest};
@@ -10,7 +11,7 @@ use imagenest_core::{
     distribution::RegionStatus,
     package::{NewPackage, PackageUpdate},
     service::{Association, NewService, ServiceUpdate, Visibility},
-    version::{ImageSource, NewVersion, VersionStatus, VersionUpdate},
+    version::{VersionStatus, VersionUpdate},
 };
 use imagenest_registry::store::{Backend, CopyUpdate};
 use imagenest_testkit::registry::TestRegistry;
@@ -68,17 +69,7 @@ async fn the_whole_api_through_the_client() {
     assert_eq!(stale.status(), Some(412));
 
     let v = acme
-        .create_version(
-            &p.id,
-            &NewVersion {
-                name: "v_1".into(),
-                description: String::new(),
-                image: ImageSource::Custom {
-                    region: "cn-hangzhou".into(),
-                    image_id: "m-src".into(),
-                },
-            },
-        )
+        .create_version(&p.id, &custom_version("v_1", "m-src"))
         .await
         .unwrap();
     let v = acme
@@ -364,14 +355,7 @@ async fn lists_page_and_other_vendors_see_nothing() {
         versions.push(
             acme.create_version(
                 &p.id,
-                &NewVersion {
-                    name: format!("v_{i}"),
-                    description: String::new(),
-                    image: ImageSource::Custom {
-                        region: "cn-hangzhou".into(),
-                        image_id: format!("m-src{i}"),
-                    },
-                },
+                &custom_version(format!("v_{i}"), format!("m-src{i}")),
             )
             .await
             .unwrap(),

@@ -314,14 +314,8 @@ fn exits_and_removes_its_socket_when_terraform_is_killed() {
     assert!(socket.exists(), "{}", socket.display());
     parent.kill().unwrap();
     parent.wait().unwrap();
-    let running = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| Some(stat.rsplit(')').next()?.split_whitespace().next()? != "Z"))
-            .unwrap_or(false)
-    };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while running() || socket.exists() {
+    while imagenest_testkit::process::is_running(pid) || socket.exists() {
         assert!(
             Instant::now() < deadline,
             "the provider (pid {pid}) outlived terraform, or left {}",

@@ -3,5 +3,7 @@
 
 pub mod bins;
 pub mod cloud;
+pub mod fixtures;
 pub mod postgres;
+pub mod process;
 pub mod registry;
